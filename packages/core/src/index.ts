@@ -1,0 +1,44 @@
+export {
+  type CodecContext,
+  DEFAULT_MAX_SESSION_BYTES,
+  decodeSession,
+  encodeSession,
+  MAX_NESTING_DEPTH,
+} from './codec.js';
+export {
+  SESSION_STORE_ERROR_CODES,
+  SessionStoreError,
+  type SessionStoreErrorCode,
+  type SessionStoreErrorOptions,
+} from './errors.js';
+export { MemorySessionStore, type MemorySessionStoreOptions } from './memory.js';
+export { RecordSigner, type SigningSecret } from './signing.js';
+export {
+  type RecordKey,
+  type RecordWrite,
+  SessionStoreBase,
+  type StoreBaseSettings,
+  type StoredRecord,
+} from './store-base.js';
+export type {
+  Clock,
+  CommonStoreOptions,
+  Session,
+  SessionStore,
+  SessionStoreEvent,
+  SessionStoreLogger,
+  StoredSession,
+  UserId,
+} from './types.js';
+export {
+  type ArgumentContext,
+  canonicalUserId,
+  describe,
+  invalidArgument,
+  MAX_ID_BYTES,
+  MAX_TTL_SECONDS,
+  validateLockVersion,
+  validateSessionId,
+  validateSessionIdentity,
+  validateTtlSeconds,
+} from './validate.js';

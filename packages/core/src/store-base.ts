@@ -1,0 +1,433 @@
+import { DEFAULT_MAX_SESSION_BYTES, decodeSession, encodeSession } from './codec.js';
+import { SessionStoreError } from './errors.js';
+import { RecordSigner } from './signing.js';
+import type {
+  Clock,
+  CommonStoreOptions,
+  Session,
+  SessionStore,
+  SessionStoreEvent,
+  SessionStoreLogger,
+  StoredSession,
+  UserId,
+} from './types.js';
+import {
+  type ArgumentContext,
+  canonicalUserId,
+  invalidArgument,
+  validateSessionId,
+  validateSessionIdentity,
+  validateTtlSeconds,
+} from './validate.js';
+
+/** Where one session lives: its canonical user id and its session id. */
+export interface RecordKey {
+  /** The canonical user id (see {@link canonicalUserId}). */
+  userKey: string;
+  sessionId: string;
+}
+
+/** One write, as a backend receives it: already validated, encoded and signed. */
+export interface RecordWrite extends RecordKey {
+  /** The stored text: the encoded session, signed when signing is on. */
+  record: string;
+  /** The store clock's reading for this call. */
+  nowMs: number;
+  /** When the session stops being live: `nowMs + ttlSeconds * 1000`. */
+  expiresAtMs: number;
+  /**
+   * `undefined` for an unconditional write; `0` to write only when no live copy exists;
+   * `n > 0` to write only when the live copy's lock version is `n`.
+   */
+  expectedLockVersion: number | undefined;
+  /** The lock version stored with the record: `expectedLockVersion + 1`, or `null`. */
+  lockVersion: number | null;
+}
+
+/** A stored record as a backend returns it from a per-user listing. */
+export interface StoredRecord {
+  sessionId: string;
+  record: string;
+}
+
+/** Options a {@link SessionStoreBase} subclass passes up. */
+export interface StoreBaseSettings {
+  /** The package name, the first word of every message. */
+  store: string;
+  /** How often expired entries are swept, in ms; `0` for never. */
+  pruneIntervalMs: number;
+}
+
+/**
+ * The shared half of every sessionstore adapter. It validates arguments before any I/O,
+ * encodes, signs and decodes records, applies the store's clock, wraps backend errors,
+ * reports unreadable records, runs the prune timer, and tracks `close()`. A subclass only
+ * moves records: it implements the protected `…Record…` methods, one round trip each.
+ *
+ * @typeParam S - the session type.
+ */
+export abstract class SessionStoreBase<S extends StoredSession = Session>
+  implements Required<SessionStore<S>>
+{
+  /** The package name, the first word of every message. */
+  protected readonly storeName: string;
+  readonly #clock: Clock;
+  readonly #maxSessionBytes: number;
+  readonly #logger: SessionStoreLogger | undefined;
+  readonly #signer: RecordSigner | undefined;
+  readonly #pruneIntervalMs: number;
+  #pruneTimer: NodeJS.Timeout | undefined;
+  #prunePass: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an invalid common option.
+   */
+  protected constructor(options: CommonStoreOptions, settings: StoreBaseSettings) {
+    const context = { store: settings.store, method: 'the constructor' };
+    this.storeName = settings.store;
+    this.#clock = checkClock(options.clock, context);
+    this.#maxSessionBytes = checkPositiveInteger(
+      options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES,
+      'maxSessionBytes',
+      context,
+    );
+    this.#logger = checkLogger(options.logger, context);
+    this.#signer =
+      options.signingSecret === undefined
+        ? undefined
+        : new RecordSigner(options.signingSecret, settings.store);
+    this.#pruneIntervalMs = checkInterval(settings.pruneIntervalMs, context);
+  }
+
+  /** @inheritDoc SessionStore.get */
+  async get(sessionId: string, userId: UserId): Promise<S | null> {
+    const context = this.#context('get()');
+    const key = {
+      sessionId: validateSessionId(sessionId, context),
+      userKey: canonicalUserId(userId, context),
+    };
+    this.#assertOpen(context);
+
+    const nowMs = this.#now();
+    const record = await this.#run(context, () => this.readRecord(key, nowMs));
+
+    return record === null ? null : this.#open(record, key, context);
+  }
+
+  /** @inheritDoc SessionStore.upsert */
+  async upsert(session: S, ttlSeconds: number): Promise<void> {
+    const context = this.#context('upsert()');
+    const identity = validateSessionIdentity(session, context);
+    validateTtlSeconds(ttlSeconds, context);
+    const expected = identity.lockVersion;
+    const stored = expected === undefined ? session : { ...session, lockVersion: expected + 1 };
+    const text = encodeSession(stored, context, this.#maxSessionBytes);
+    const record = this.#signer?.sign(identity.userKey, identity.sessionId, text) ?? text;
+    this.#assertOpen(context);
+
+    const nowMs = this.#now();
+    const write: RecordWrite = {
+      userKey: identity.userKey,
+      sessionId: identity.sessionId,
+      record,
+      nowMs,
+      expiresAtMs: nowMs + ttlSeconds * 1000,
+      expectedLockVersion: expected,
+      lockVersion: expected === undefined ? null : expected + 1,
+    };
+    const written = await this.#run(context, () => this.writeRecord(write));
+
+    if (!written) {
+      throw new SessionStoreError(
+        'CONFLICT',
+        expected === 0
+          ? `${this.storeName}: upsert() with lockVersion 0 could not create the session: a live ` +
+              'copy already exists.'
+          : `${this.storeName}: upsert() with lockVersion ${expected} found no live copy at that ` +
+              'version: another writer updated it first, or it was deleted or expired.',
+      );
+    }
+  }
+
+  /** @inheritDoc SessionStore.delete */
+  async delete(sessionId: string, userId: UserId): Promise<void> {
+    const context = this.#context('delete()');
+    const key = {
+      sessionId: validateSessionId(sessionId, context),
+      userKey: canonicalUserId(userId, context),
+    };
+    this.#assertOpen(context);
+
+    await this.#run(context, () => this.deleteRecord(key));
+  }
+
+  /** @inheritDoc SessionStore.getAll */
+  async getAll(userId: UserId): Promise<S[]> {
+    const context = this.#context('getAll()');
+    const userKey = canonicalUserId(userId, context);
+    this.#assertOpen(context);
+
+    const nowMs = this.#now();
+    const records = await this.#run(context, () => this.readUserRecords(userKey, nowMs));
+
+    const sessions: S[] = [];
+    for (const { sessionId, record } of records) {
+      const session = this.#open(record, { userKey, sessionId }, context);
+      if (session !== null) {
+        sessions.push(session);
+      }
+    }
+    return sessions;
+  }
+
+  /** @inheritDoc SessionStore.deleteAll */
+  async deleteAll(userId: UserId): Promise<void> {
+    const context = this.#context('deleteAll()');
+    const userKey = canonicalUserId(userId, context);
+    this.#assertOpen(context);
+
+    await this.#run(context, () => this.deleteUserRecords(userKey));
+  }
+
+  /** @inheritDoc SessionStore.prune */
+  async prune(): Promise<number> {
+    const context = this.#context('prune()');
+    this.#assertOpen(context);
+
+    return this.#run(context, () => this.pruneExpired(this.#now()));
+  }
+
+  /** @inheritDoc SessionStore.close */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** True once {@link close} has been called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Reads the live record of one session, or `null`. */
+  protected abstract readRecord(key: RecordKey, nowMs: number): Promise<string | null>;
+
+  /**
+   * Writes a record, applying the compare-and-set of `write.expectedLockVersion` atomically.
+   *
+   * @returns `false` when the compare-and-set failed and nothing was written.
+   */
+  protected abstract writeRecord(write: RecordWrite): Promise<boolean>;
+
+  /** Deletes one record, live or expired; succeeds when there is none. */
+  protected abstract deleteRecord(key: RecordKey): Promise<void>;
+
+  /** Reads every live record of a user. */
+  protected abstract readUserRecords(userKey: string, nowMs: number): Promise<StoredRecord[]>;
+
+  /** Deletes every record of a user. */
+  protected abstract deleteUserRecords(userKey: string): Promise<void>;
+
+  /** Deletes every record with `expiresAtMs <= nowMs` and returns how many. */
+  protected abstract pruneExpired(nowMs: number): Promise<number>;
+
+  /** Releases what the store opened itself. Called once, by {@link close}. */
+  protected abstract closeBackend(): Promise<void>;
+
+  /**
+   * Turns a backend failure into a {@link SessionStoreError}. The default makes it
+   * `UNAVAILABLE`, with the driver's error as `cause` and its code, if any, in the message.
+   * Subclasses may recognise more.
+   */
+  protected toStoreError(error: unknown, method: string): SessionStoreError {
+    if (error instanceof SessionStoreError) {
+      return error;
+    }
+
+    const code = (error as { code?: unknown } | null)?.code;
+    const detail = typeof code === 'string' && /^[\w.-]{1,40}$/.test(code) ? ` (${code})` : '';
+    return new SessionStoreError(
+      'UNAVAILABLE',
+      `${this.storeName}: ${method} failed because the backend could not complete it${detail}.`,
+      { cause: error },
+    );
+  }
+
+  /** Starts the unref()ed sweep timer, when the store has a prune interval. */
+  protected startPruneTimer(): void {
+    if (this.#pruneIntervalMs === 0 || this.#pruneTimer !== undefined || this.closed) {
+      return;
+    }
+
+    this.#pruneTimer = setInterval(() => this.#runPrunePass(), this.#pruneIntervalMs);
+    this.#pruneTimer.unref();
+  }
+
+  /** Reports an event through the logger; a logger that throws is ignored. */
+  protected report(level: 'warn' | 'error', message: string, event: SessionStoreEvent): void {
+    try {
+      this.#logger?.[level](`${this.storeName}: ${message}`, event);
+    } catch {
+      // A broken logger must not break the caller's request.
+    }
+  }
+
+  #runPrunePass(): void {
+    if (this.#prunePass !== undefined || this.closed) {
+      return;
+    }
+
+    const context = this.#context('the prune timer');
+    this.#prunePass = this.#run(context, () => this.pruneExpired(this.#now()))
+      .then(
+        () => undefined,
+        (error: SessionStoreError) => {
+          this.report('error', 'a background prune pass failed.', {
+            type: 'prune-failed',
+            store: this.storeName,
+            error,
+          });
+        },
+      )
+      .finally(() => {
+        this.#prunePass = undefined;
+      });
+  }
+
+  async #close(): Promise<void> {
+    clearInterval(this.#pruneTimer);
+    this.#pruneTimer = undefined;
+    await this.#prunePass;
+    await this.closeBackend();
+  }
+
+  #open(record: string, key: RecordKey, context: ArgumentContext): S | null {
+    const text =
+      this.#signer === undefined ? record : this.#signer.open(key.userKey, key.sessionId, record);
+    if (text === null) {
+      this.#reportUnreadable('tampered-record', key, context, 'has a missing or wrong signature');
+      return null;
+    }
+
+    let session: Record<string, unknown>;
+    try {
+      session = decodeSession(text, context);
+    } catch (error) {
+      this.#reportUnreadable('corrupt-record', key, context, (error as Error).message, error);
+      return null;
+    }
+
+    if (!this.#belongsTo(session, key)) {
+      this.#reportUnreadable(
+        'tampered-record',
+        key,
+        context,
+        'holds a session with another id or user',
+      );
+      return null;
+    }
+
+    return session as unknown as S;
+  }
+
+  #belongsTo(session: Record<string, unknown>, key: RecordKey): boolean {
+    if (session.id !== key.sessionId) {
+      return false;
+    }
+
+    try {
+      return canonicalUserId(session.userId, this.#context('get()')) === key.userKey;
+    } catch {
+      return false;
+    }
+  }
+
+  #reportUnreadable(
+    type: 'corrupt-record' | 'tampered-record',
+    key: RecordKey,
+    context: ArgumentContext,
+    problem: string,
+    cause?: unknown,
+  ): void {
+    const error = new SessionStoreError(
+      'CORRUPT',
+      `${this.storeName}: ${context.method} skipped a stored record that ${problem.replace(/\.$/, '')}.`,
+      cause === undefined ? {} : { cause },
+    );
+    this.report(
+      'warn',
+      `${context.method} skipped an unreadable record; it is treated as absent.`,
+      {
+        type,
+        store: this.storeName,
+        sessionId: key.sessionId,
+        userKey: key.userKey,
+        error,
+      },
+    );
+  }
+
+  async #run<T>(context: ArgumentContext, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw this.toStoreError(error, context.method);
+    }
+  }
+
+  #assertOpen(context: ArgumentContext): void {
+    if (this.closed) {
+      throw new SessionStoreError(
+        'CLOSED',
+        `${this.storeName}: ${context.method} was called after close().`,
+      );
+    }
+  }
+
+  #now(): number {
+    return this.#clock();
+  }
+
+  #context(method: string): ArgumentContext {
+    return { store: this.storeName, method };
+  }
+}
+
+function checkClock(clock: unknown, context: ArgumentContext): Clock {
+  if (clock === undefined) {
+    return Date.now;
+  }
+  if (typeof clock !== 'function') {
+    throw invalidArgument(context, 'the clock option must be a function returning milliseconds');
+  }
+  return clock as Clock;
+}
+
+function checkLogger(logger: unknown, context: ArgumentContext): SessionStoreLogger | undefined {
+  if (logger === undefined) {
+    return undefined;
+  }
+  const candidate = logger as Partial<SessionStoreLogger> | null;
+  if (typeof candidate?.warn !== 'function' || typeof candidate.error !== 'function') {
+    throw invalidArgument(context, 'the logger option must have warn() and error() methods');
+  }
+  return candidate as SessionStoreLogger;
+}
+
+function checkPositiveInteger(value: unknown, name: string, context: ArgumentContext): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw invalidArgument(context, `${name} must be a positive integer`);
+  }
+  return value;
+}
+
+function checkInterval(value: unknown, context: ArgumentContext): number {
+  if (value === 0) {
+    return 0;
+  }
+  const interval = checkPositiveInteger(value, 'pruneIntervalMs', context);
+  if (interval > 2_147_483_647) {
+    throw invalidArgument(context, 'pruneIntervalMs must be at most 2147483647');
+  }
+  return interval;
+}
