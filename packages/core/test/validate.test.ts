@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import {
+  canonicalUserId,
+  MAX_TTL_SECONDS,
+  SessionStoreError,
+  validateLockVersion,
+  validateSessionId,
+  validateSessionIdentity,
+  validateTtlSeconds,
+} from '../src/index.js';
+
+const context = { store: '@sessionstore/core', method: 'get()' };
+
+function codeOf(action: () => unknown): string {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SessionStoreError);
+    return (error as SessionStoreError).code;
+  }
+  return 'none';
+}
+
+describe('canonicalUserId', () => {
+  it('gives 123, 123n and "123" the same key', () => {
+    expect(canonicalUserId(123, context)).toBe('123');
+    expect(canonicalUserId(123n, context)).toBe('123');
+    expect(canonicalUserId('123', context)).toBe('123');
+  });
+
+  it('keeps "0123" and "+123" apart from 123', () => {
+    expect(canonicalUserId('0123', context)).toBe('0123');
+    expect(canonicalUserId('+123', context)).toBe('+123');
+  });
+
+  it('writes bigints above 2^53 exactly and negative ids with a sign', () => {
+    expect(canonicalUserId(2n ** 64n + 1n, context)).toBe('18446744073709551617');
+    expect(canonicalUserId(-5, context)).toBe('-5');
+    expect(canonicalUserId(-0, context)).toBe('0');
+  });
+
+  it.each([
+    ['a fraction', 1.5],
+    ['an unsafe integer', 2 ** 53],
+    ['NaN', Number.NaN],
+    ['an empty string', ''],
+    ['a string with U+0000', 'a\u0000'],
+    ['a lone surrogate', '\ud800x'],
+    ['a string of 513 bytes', 'x'.repeat(513)],
+    ['null', null],
+    ['an object', { id: 1 }],
+    ['a boolean', true],
+  ])('rejects %s with INVALID_ARGUMENT', (_name, userId) => {
+    expect(codeOf(() => canonicalUserId(userId, context))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('accepts 512 bytes of multi-byte characters', () => {
+    expect(canonicalUserId('é'.repeat(256), context)).toBe('é'.repeat(256));
+    expect(codeOf(() => canonicalUserId(`${'é'.repeat(256)}x`, context))).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('validateSessionId', () => {
+  it('treats colons, braces, quotes, % and glob characters as ordinary', () => {
+    for (const id of ['a:b', '{x}', `'"`, '%_*?[]', 'DROP TABLE x;--', '😀']) {
+      expect(validateSessionId(id, context)).toBe(id);
+    }
+  });
+
+  it('names the argument in its message and never echoes a long id', () => {
+    const secret = 'secret-token-'.repeat(40);
+    try {
+      validateSessionId(`${secret}\u0000`, context);
+      throw new Error('expected a rejection');
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain('@sessionstore/core: get()');
+      expect(message).toContain('sessionId');
+      expect(message).not.toContain('secret-token');
+    }
+  });
+});
+
+describe('validateTtlSeconds', () => {
+  it('accepts 1 and 2,147,483,647', () => {
+    expect(validateTtlSeconds(1, context)).toBe(1);
+    expect(validateTtlSeconds(MAX_TTL_SECONDS, context)).toBe(MAX_TTL_SECONDS);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '60', MAX_TTL_SECONDS + 1, null, 1n])(
+    'rejects %s',
+    (ttl) => {
+      expect(codeOf(() => validateTtlSeconds(ttl, context))).toBe('INVALID_ARGUMENT');
+    },
+  );
+});
+
+describe('validateLockVersion and validateSessionIdentity', () => {
+  it('accepts undefined and non-negative safe integers', () => {
+    expect(validateLockVersion(undefined, context)).toBeUndefined();
+    expect(validateLockVersion(0, context)).toBe(0);
+    expect(validateLockVersion(7, context)).toBe(7);
+  });
+
+  it.each([-1, 1.5, '1', null, Number.MAX_SAFE_INTEGER])('rejects lockVersion %s', (value) => {
+    expect(codeOf(() => validateLockVersion(value, context))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('rejects sessions that are not plain objects', () => {
+    class Session {
+      id = 's';
+      userId = 1;
+    }
+    for (const session of [null, 'x', [], new Session(), new Map()]) {
+      expect(codeOf(() => validateSessionIdentity(session, context))).toBe('INVALID_ARGUMENT');
+    }
+  });
+
+  it('names session.id and session.userId in messages', () => {
+    expect(() => validateSessionIdentity({ id: '', userId: 1 }, context)).toThrow(/session\.id/);
+    expect(() => validateSessionIdentity({ id: 's', userId: 1.5 }, context)).toThrow(
+      /session\.userId/,
+    );
+  });
+});
