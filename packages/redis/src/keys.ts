@@ -1,0 +1,141 @@
+import {
+  type ArgumentContext,
+  canonicalUserId,
+  invalidArgument,
+  type UserId,
+} from '@sessionstore/core';
+
+/** The key prefix used when none is given. */
+export const DEFAULT_PREFIX = 'sessionstore:';
+
+/** The longest key prefix accepted, in UTF-8 bytes. */
+export const MAX_PREFIX_BYTES = 256;
+
+/** Where a session's record lives inside the user's sessions hash: `r:` and the session id. */
+export const RECORD_FIELD_PREFIX = 'r:';
+
+/** Where a session's lock version lives inside the user's sessions hash: `v:` and the id. */
+export const LOCK_VERSION_FIELD_PREFIX = 'v:';
+
+const INDEX_SUFFIX = ':index';
+const SESSIONS_SUFFIX = ':sessions';
+
+/** The two keys that hold one user's sessions. Both carry the same hash tag. */
+export interface UserKeys {
+  /** A sorted set of the user's session ids, each scored by its `expiresAtMs`. */
+  index: string;
+  /** A hash of `r:<sessionId>` to the record text and `v:<sessionId>` to its lock version. */
+  sessions: string;
+}
+
+/**
+ * Encodes a canonical user id as a hash tag body that no id can break out of: `%`, `{` and
+ * `}` become `%25`, `%7B` and `%7D`, everything else stays as it is. The result never holds a
+ * brace, so the tag always ends where the encoded id ends, and two ids never share an
+ * encoding.
+ *
+ * @param userKey - a canonical user id (see `canonicalUserId` in `@sessionstore/core`).
+ * @returns the encoded id, at least one character long.
+ */
+export function encodeUserTag(userKey: string): string {
+  return userKey.replace(/[%{}]/g, (character) => ESCAPES[character as '%' | '{' | '}']);
+}
+
+const ESCAPES = { '%': '%25', '{': '%7B', '}': '%7D' } as const;
+
+/**
+ * The keys of one user's sessions under a key prefix: `<prefix>{<tag>}:index` and
+ * `<prefix>{<tag>}:sessions`, where `<tag>` is {@link encodeUserTag} of the canonical id.
+ *
+ * @param prefix - the store's key prefix.
+ * @param userKey - a canonical user id.
+ */
+export function userKeysOf(prefix: string, userKey: string): UserKeys {
+  const base = `${prefix}{${encodeUserTag(userKey)}}`;
+  return { index: `${base}${INDEX_SUFFIX}`, sessions: `${base}${SESSIONS_SUFFIX}` };
+}
+
+/**
+ * The keys that hold a user's sessions in a store with the given prefix, for operators and
+ * tests that inspect Redis directly.
+ *
+ * @param prefix - the store's key prefix, for example `"sessionstore:"`.
+ * @param userId - the user id, in any of the forms the store accepts.
+ * @returns the user's index and sessions keys.
+ * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an invalid prefix or user id.
+ *
+ * @example
+ * ```ts
+ * userKeys('sessionstore:', 42);
+ * // { index: 'sessionstore:{42}:index', sessions: 'sessionstore:{42}:sessions' }
+ * ```
+ */
+export function userKeys(prefix: string, userId: UserId): UserKeys {
+  const context = { store: '@sessionstore/redis', method: 'userKeys()' };
+  return userKeysOf(checkPrefix(prefix, context), canonicalUserId(userId, context));
+}
+
+/** The hash field that holds a session's record: `r:<sessionId>`. */
+export function recordField(sessionId: string): string {
+  return `${RECORD_FIELD_PREFIX}${sessionId}`;
+}
+
+/** The hash field that holds a session's lock version: `v:<sessionId>`. */
+export function lockVersionField(sessionId: string): string {
+  return `${LOCK_VERSION_FIELD_PREFIX}${sessionId}`;
+}
+
+/**
+ * Checks a key prefix: a string of 1 to 256 UTF-8 bytes without `{`, `}` or U+0000. With no
+ * brace in the prefix, the first `{` of every key opens the user's hash tag, so the prefix
+ * ends there and one prefix never reads another's keys, even when it is a prefix of it.
+ *
+ * @returns the prefix unchanged.
+ * @throws {@link SessionStoreError} `INVALID_ARGUMENT` otherwise.
+ */
+export function checkPrefix(prefix: unknown, context: ArgumentContext): string {
+  if (typeof prefix !== 'string' || prefix.length === 0) {
+    throw invalidArgument(context, 'prefix must be a non-empty string');
+  }
+
+  const forbidden = prefix.includes('{') || prefix.includes('}') || prefix.includes('\u0000');
+  if (forbidden || !prefix.isWellFormed()) {
+    throw invalidArgument(context, 'prefix must not contain "{", "}", U+0000 or a lone surrogate');
+  }
+
+  if (Buffer.byteLength(prefix, 'utf8') > MAX_PREFIX_BYTES) {
+    throw invalidArgument(context, `prefix must be at most ${MAX_PREFIX_BYTES} UTF-8 bytes`);
+  }
+
+  return prefix;
+}
+
+/**
+ * The SCAN pattern that matches every index key of a prefix, and nothing of another prefix.
+ *
+ * @param keyPrefix - the client's own `keyPrefix` option, which ioredis adds to keys but not
+ *   to SCAN patterns.
+ * @param prefix - the store's key prefix.
+ */
+export function indexKeyPattern(keyPrefix: string, prefix: string): string {
+  return `${escapeGlob(keyPrefix + prefix)}{*}${INDEX_SUFFIX}`;
+}
+
+/**
+ * The user keys that belong to an index key found by SCAN, without the client's `keyPrefix`
+ * (ioredis adds it again when the keys are sent).
+ *
+ * @returns the keys, or `null` when the key is not an index key of this layout.
+ */
+export function userKeysFromIndexKey(indexKey: string, keyPrefix: string): UserKeys | null {
+  if (!indexKey.startsWith(keyPrefix) || !indexKey.endsWith(INDEX_SUFFIX)) {
+    return null;
+  }
+
+  const base = indexKey.slice(keyPrefix.length, -INDEX_SUFFIX.length);
+  return { index: `${base}${INDEX_SUFFIX}`, sessions: `${base}${SESSIONS_SUFFIX}` };
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (character) => `\\${character}`);
+}

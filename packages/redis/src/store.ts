@@ -1,0 +1,419 @@
+import {
+  type ArgumentContext,
+  type Clock,
+  type CommonStoreOptions,
+  invalidArgument,
+  type RecordKey,
+  type RecordWrite,
+  type Session,
+  SessionStoreBase,
+  SessionStoreError,
+  type StoredRecord,
+  type StoredSession,
+} from '@sessionstore/core';
+import { type Cluster, Redis } from 'ioredis';
+import {
+  checkPrefix,
+  DEFAULT_PREFIX,
+  indexKeyPattern,
+  type UserKeys,
+  userKeysFromIndexKey,
+  userKeysOf,
+} from './keys.js';
+import {
+  DELETE_ALL_SCRIPT,
+  DELETE_SCRIPT,
+  GET_ALL_SCRIPT,
+  GET_SCRIPT,
+  PRUNE_SCRIPT,
+  type RedisScript,
+  UPSERT_SCRIPT,
+} from './scripts.js';
+
+const STORE_NAME = '@sessionstore/redis';
+
+/** The default for {@link RedisSessionStoreOptions.commandTimeoutMs}. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
+
+/** How many keys one SCAN step asks for while pruning. */
+const SCAN_BATCH_SIZE = 500;
+
+/** An ioredis client: a standalone `Redis` or a `Cluster`. */
+export type RedisClient = Redis | Cluster;
+
+/** Options for {@link RedisSessionStore}. Give either `client` or `url`. */
+export type RedisSessionStoreOptions = CommonStoreOptions &
+  RedisConnectionOptions & {
+    /**
+     * Prepended to every key: 1 to 256 UTF-8 bytes without `{` or `}`. Two stores with
+     * different prefixes never see each other's sessions, even when one prefix starts with
+     * the other. Defaults to `"sessionstore:"`.
+     */
+    prefix?: string;
+    /**
+     * How long a call may wait for Redis, in ms, including any wait for a lost connection to
+     * come back; past it the call rejects with `UNAVAILABLE`. Defaults to 2,000.
+     */
+    commandTimeoutMs?: number;
+    /**
+     * How often the store sweeps expired sessions itself, in ms. Defaults to `0` (never):
+     * Redis key expiry frees a user's keys when their last session ends, and every write
+     * drops the user's expired sessions. `prune()` works either way.
+     */
+    pruneIntervalMs?: number;
+  };
+
+/** Where the store's connection comes from. */
+export type RedisConnectionOptions =
+  | {
+      /**
+       * The application's ioredis `Redis` or `Cluster` client. The store never closes it and
+       * never changes its settings.
+       */
+      client: RedisClient;
+      url?: undefined;
+    }
+  | {
+      /**
+       * A `redis://` or `rediss://` URL. The store opens its own standalone connection and
+       * closes it in `close()`.
+       */
+      url: string;
+      client?: undefined;
+    };
+
+/** The store's own timeout, told apart from driver errors in {@link RedisSessionStore}. */
+class CommandTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`Redis did not answer within ${timeoutMs} ms.`);
+    this.name = 'CommandTimeoutError';
+  }
+}
+
+/**
+ * A session store on Redis or Redis Cluster, through ioredis. Each user's sessions live in
+ * two keys that share one hash tag: a sorted set of session ids scored by expiry, and a hash
+ * of records and lock versions. Every call is one Lua script, run by SHA, on one slot.
+ *
+ * @typeParam S - the session type.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { RedisSessionStore } from '@sessionstore/redis';
+ *
+ * const client = new Redis('redis://127.0.0.1:6379');
+ * const store = new RedisSessionStore({ client, prefix: 'myapp:sessions:' });
+ * await store.upsert({ id: 'sid-1', userId: 42, device: 'laptop' }, 3600);
+ * const sessions = await store.getAll(42);
+ * ```
+ */
+export class RedisSessionStore<S extends StoredSession = Session> extends SessionStoreBase<S> {
+  readonly #client: RedisClient;
+  readonly #ownsClient: boolean;
+  readonly #prefix: string;
+  readonly #commandTimeoutMs: number;
+  readonly #clock: Clock;
+  #readiness: { promise: Promise<void>; stop: () => void } | undefined;
+
+  /**
+   * @param options - `client` (an application's ioredis client, left open by `close()`) or
+   *   `url` (a connection the store owns), plus `prefix`, `commandTimeoutMs`, `clock`,
+   *   `maxSessionBytes`, `logger`, `signingSecret` and `pruneIntervalMs`.
+   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an invalid option. Nothing is
+   *   opened when the options are rejected.
+   */
+  constructor(options: RedisSessionStoreOptions) {
+    super(checkOptionsObject(options), {
+      store: STORE_NAME,
+      pruneIntervalMs: options.pruneIntervalMs ?? 0,
+    });
+    const context = { store: STORE_NAME, method: 'the constructor' };
+    this.#prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX, context);
+    this.#commandTimeoutMs = checkTimeout(options.commandTimeoutMs, context);
+    this.#clock = options.clock ?? Date.now;
+    this.#ownsClient = options.client === undefined;
+    this.#client =
+      options.client === undefined
+        ? openClient(options.url, this.#commandTimeoutMs, context)
+        : checkClient(options.client, context);
+    this.startPruneTimer();
+  }
+
+  /** The key prefix this store's keys start with. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /** The client the store sends its commands through. */
+  get client(): RedisClient {
+    return this.#client;
+  }
+
+  protected override async readRecord(key: RecordKey, nowMs: number): Promise<string | null> {
+    const keys = userKeysOf(this.#prefix, key.userKey);
+    const reply = await this.#run(GET_SCRIPT, keys, [key.sessionId, String(nowMs)]);
+
+    return typeof reply === 'string' ? reply : null;
+  }
+
+  protected override async writeRecord(write: RecordWrite): Promise<boolean> {
+    const keys = userKeysOf(this.#prefix, write.userKey);
+    const reply = await this.#run(UPSERT_SCRIPT, keys, [
+      write.sessionId,
+      write.record,
+      String(write.nowMs),
+      String(write.expiresAtMs),
+      write.expectedLockVersion === undefined ? '' : String(write.expectedLockVersion),
+      write.lockVersion === null ? '' : String(write.lockVersion),
+    ]);
+
+    return reply === 1;
+  }
+
+  protected override async deleteRecord(key: RecordKey): Promise<void> {
+    const keys = userKeysOf(this.#prefix, key.userKey);
+    await this.#run(DELETE_SCRIPT, keys, [key.sessionId, String(this.#clock())]);
+  }
+
+  protected override async readUserRecords(
+    userKey: string,
+    nowMs: number,
+  ): Promise<StoredRecord[]> {
+    const keys = userKeysOf(this.#prefix, userKey);
+    const reply = await this.#run(GET_ALL_SCRIPT, keys, [String(nowMs)]);
+
+    return pairsToRecords(reply);
+  }
+
+  protected override async deleteUserRecords(userKey: string): Promise<void> {
+    await this.#run(DELETE_ALL_SCRIPT, userKeysOf(this.#prefix, userKey), []);
+  }
+
+  protected override async pruneExpired(nowMs: number): Promise<number> {
+    await this.#bounded(this.#whenReady());
+
+    let removed = 0;
+    for (const node of this.#scanTargets()) {
+      removed += await this.#pruneNode(node, nowMs);
+    }
+    return removed;
+  }
+
+  protected override async closeBackend(): Promise<void> {
+    this.#readiness?.stop();
+
+    if (!this.#ownsClient) {
+      return;
+    }
+
+    await this.#bounded(this.#client.quit()).catch(() => {
+      // The connection is down or slow to close; dropping it is all that is left to do.
+      this.#client.disconnect();
+    });
+  }
+
+  protected override toStoreError(error: unknown, method: string): SessionStoreError {
+    if (!(error instanceof CommandTimeoutError)) {
+      return super.toStoreError(error, method);
+    }
+
+    return new SessionStoreError(
+      'UNAVAILABLE',
+      `${STORE_NAME}: ${method} failed because Redis did not answer within commandTimeoutMs ` +
+        `(${error.timeoutMs} ms).`,
+      { cause: error },
+    );
+  }
+
+  /** Runs one script within the time bound, waiting first for a lost connection to return. */
+  #run(script: RedisScript, keys: UserKeys, args: string[]): Promise<unknown> {
+    const keyList = [keys.index, keys.sessions];
+    return this.#bounded(this.#whenReady().then(() => this.#evaluate(script, keyList, args)));
+  }
+
+  /** `EVALSHA`, then `EVAL` of the source when the server does not know the script. */
+  async #evaluate(script: RedisScript, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await this.#client.evalsha(script.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!isNoScriptError(error)) {
+        throw error;
+      }
+      return this.#client.eval(script.lua, keys.length, ...keys, ...args);
+    }
+  }
+
+  async #pruneNode(node: Redis, nowMs: number): Promise<number> {
+    const keyPrefix = keyPrefixOf(this.#client);
+    const pattern = indexKeyPattern(keyPrefix, this.#prefix);
+    let removed = 0;
+    let cursor = '0';
+
+    do {
+      const scanStep = node.scan(
+        cursor,
+        'MATCH',
+        pattern,
+        'COUNT',
+        SCAN_BATCH_SIZE,
+        'TYPE',
+        'zset',
+      );
+      const [nextCursor, indexKeys] = await this.#bounded(scanStep);
+      const pruned = indexKeys
+        .map((indexKey) => userKeysFromIndexKey(indexKey, keyPrefix))
+        .filter((keys): keys is UserKeys => keys !== null)
+        .map((keys) => this.#run(PRUNE_SCRIPT, keys, [String(nowMs)]));
+      for (const count of await Promise.all(pruned)) {
+        removed += Number(count);
+      }
+      cursor = nextCursor;
+    } while (cursor !== '0');
+
+    return removed;
+  }
+
+  /** The connections whose keyspaces hold this store's keys: every master of a Cluster. */
+  #scanTargets(): Redis[] {
+    return isCluster(this.#client) ? this.#client.nodes('master') : [this.#client];
+  }
+
+  /**
+   * Resolves once the client can send commands. Commands are never handed to a client
+   * that is reconnecting, so none sits in its offline queue to run long after the caller
+   * was told it failed. All waiting calls share one pair of listeners.
+   */
+  #whenReady(): Promise<void> {
+    const status = this.#client.status;
+    if (status === 'wait') {
+      // A lazyConnect client connects on its first command; start that now instead.
+      this.#client.connect().catch(() => undefined);
+    } else if (status === 'ready' || status === 'end') {
+      // An ended client rejects commands at once, which is what the caller should see.
+      return Promise.resolve();
+    }
+
+    this.#readiness ??= this.#listenForReady();
+    return this.#readiness.promise;
+  }
+
+  #listenForReady(): { promise: Promise<void>; stop: () => void } {
+    const client = this.#client;
+    let stop = (): void => undefined;
+    const promise = new Promise<void>((resolve) => {
+      stop = () => {
+        client.off('ready', stop);
+        client.off('end', stop);
+        this.#readiness = undefined;
+        resolve();
+      };
+      client.on('ready', stop);
+      client.on('end', stop);
+    });
+    return { promise, stop };
+  }
+
+  /** Rejects with a {@link CommandTimeoutError} when `work` takes longer than the bound. */
+  #bounded<T>(work: Promise<T>): Promise<T> {
+    const timeoutMs = this.#commandTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new CommandTimeoutError(timeoutMs)), timeoutMs);
+      timer.unref();
+    });
+
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+}
+
+function checkOptionsObject(options: RedisSessionStoreOptions): RedisSessionStoreOptions {
+  if (options === null || typeof options !== 'object') {
+    throw invalidArgument(
+      { store: STORE_NAME, method: 'the constructor' },
+      'options must be an object with a client or a url',
+    );
+  }
+  return options;
+}
+
+function checkTimeout(value: unknown, context: ArgumentContext): number {
+  if (value === undefined) {
+    return DEFAULT_COMMAND_TIMEOUT_MS;
+  }
+
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw invalidArgument(context, 'commandTimeoutMs must be a positive integer');
+  }
+
+  if (value > 2_147_483_647) {
+    throw invalidArgument(context, 'commandTimeoutMs must be at most 2147483647');
+  }
+
+  return value;
+}
+
+function checkClient(client: unknown, context: ArgumentContext): RedisClient {
+  const candidate = client as Partial<Redis> | null;
+  const looksLikeClient =
+    typeof candidate?.evalsha === 'function' &&
+    typeof candidate.eval === 'function' &&
+    typeof candidate.on === 'function' &&
+    typeof candidate.status === 'string';
+
+  if (!looksLikeClient) {
+    throw invalidArgument(context, 'client must be an ioredis Redis or Cluster instance');
+  }
+  return client as RedisClient;
+}
+
+/**
+ * Opens the store's own connection. It keeps no offline queue and does not resend commands
+ * after a reconnect: a call that failed must not run later behind the caller's back.
+ */
+function openClient(url: unknown, commandTimeoutMs: number, context: ArgumentContext): Redis {
+  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
+    throw invalidArgument(context, 'give either a client or a url that starts with redis://');
+  }
+
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: commandTimeoutMs,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+  });
+  // Connection failures surface as rejected calls; without a listener they would be
+  // rethrown by the emitter and end the process.
+  client.on('error', ignoreConnectionError);
+  return client;
+}
+
+function ignoreConnectionError(): void {
+  // Each call reports the failure it met as UNAVAILABLE; the event adds nothing.
+}
+
+function isCluster(client: RedisClient): client is Cluster {
+  return (client as { isCluster?: unknown }).isCluster === true;
+}
+
+function keyPrefixOf(client: RedisClient): string {
+  const keyPrefix: unknown = client.options.keyPrefix;
+  return typeof keyPrefix === 'string' ? keyPrefix : '';
+}
+
+function isNoScriptError(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+function pairsToRecords(reply: unknown): StoredRecord[] {
+  if (!Array.isArray(reply)) {
+    return [];
+  }
+
+  const records: StoredRecord[] = [];
+  for (let position = 0; position + 1 < reply.length; position += 2) {
+    records.push({ sessionId: String(reply[position]), record: String(reply[position + 1]) });
+  }
+  return records;
+}
