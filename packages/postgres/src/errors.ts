@@ -1,0 +1,82 @@
+import { SessionStoreError } from '@sessionstore/core';
+
+// Node socket errors that mean the server could not be reached or went away.
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+// SQLSTATEs of a server that is shutting down or cannot take the connection.
+const SERVER_GONE_CODES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+// pg's own messages for a connection that ended or never came up; they carry no code.
+const CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+];
+
+/**
+ * Builds the error for a failed call. Every backend failure is `UNAVAILABLE` with the pg
+ * error as `cause`. The message names the SQLSTATE or socket code but never quotes the
+ * driver's message, so no connection string, host name or password can reach a log through
+ * it.
+ *
+ * @param error - what pg threw.
+ * @param store - the package name.
+ * @param method - the call, for example `get()`.
+ * @param table - the quoted table name, for the hint when it is missing.
+ */
+export function toPostgresError(
+  error: unknown,
+  store: string,
+  method: string,
+  table: string,
+): SessionStoreError {
+  if (error instanceof SessionStoreError) {
+    return error;
+  }
+
+  const code = safeCode(error);
+  const detail = code === undefined ? '' : ` (${code})`;
+  let reason = `PostgreSQL could not complete it${detail}`;
+  if (isConnectionFailure(error)) {
+    reason = `the PostgreSQL server could not be reached or closed the connection${detail}`;
+  } else if (code === '42P01') {
+    reason =
+      `the table ${table} does not exist (42P01); create it with createSchemaSql() or ` +
+      'leave the createSchema option on';
+  }
+
+  return new SessionStoreError('UNAVAILABLE', `${store}: ${method} failed because ${reason}.`, {
+    cause: error,
+  });
+}
+
+/**
+ * True for errors that mean the connection failed rather than the statement: socket
+ * errors, connection-class SQLSTATEs (`08xxx`), a server shutting down, and pg's
+ * "Connection terminated" errors.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  const code = safeCode(error);
+  if (code !== undefined) {
+    if (NETWORK_CODES.has(code) || SERVER_GONE_CODES.has(code) || code.startsWith('08')) {
+      return true;
+    }
+  }
+
+  const message = error instanceof Error ? error.message : '';
+  return CONNECTION_MESSAGES.some((known) => message.includes(known));
+}
+
+function safeCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,20}$/.test(code) ? code : undefined;
+}
