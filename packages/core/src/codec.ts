@@ -42,8 +42,12 @@ export function encodeSession(
   context: CodecContext,
   maxSessionBytes = DEFAULT_MAX_SESSION_BYTES,
 ): string {
-  const tree = toJsonValue(session, 'session', new Set(), context);
-  const text = JSON.stringify(tree);
+  // Most sessions hold nothing that needs a tag; for those, one validating walk and the
+  // native JSON.stringify of the session itself give the same text as the rebuilt tree.
+  const needsTags = inspect(session, 'session', new Set(), context);
+  const text = JSON.stringify(
+    needsTags ? toJsonValue(session, 'session', new Set(), context) : session,
+  );
   const bytes = Buffer.byteLength(text, 'utf8');
 
   if (bytes > maxSessionBytes) {
@@ -70,12 +74,81 @@ export function decodeSession(text: string, context: CodecContext): Record<strin
     throw corrupt(context, 'is not valid JSON', error);
   }
 
-  const value = fromJsonValue(parsed, 0, context);
+  // Without `"$` in the text there is no tag and no escaped key, so the parsed value is final.
+  const value = text.includes('"$') ? fromJsonValue(parsed, 0, context) : parsed;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw corrupt(context, 'is not an object');
   }
 
   return value as Record<string, unknown>;
+}
+
+/**
+ * Checks every rule of {@link toJsonValue} without building anything, and says whether the
+ * value holds something that must be tagged or escaped (a Date, bigint, Uint8Array, -0, or a
+ * key starting with `$`). Throws exactly what {@link toJsonValue} would.
+ */
+function inspect(
+  value: unknown,
+  path: string,
+  ancestors: Set<object>,
+  context: CodecContext,
+): boolean {
+  if (typeof value !== 'object' || value === null) {
+    toJsonValue(value, path, ancestors, context); // throws for what JSON cannot hold
+    return typeof value === 'bigint' || Object.is(value, -0);
+  }
+
+  if (value instanceof Date || value instanceof Uint8Array) {
+    return true;
+  }
+
+  if (ancestors.has(value)) {
+    throw invalid(context, path, 'refers back to an object that contains it (a cycle)');
+  }
+
+  if (ancestors.size >= MAX_NESTING_DEPTH) {
+    throw invalid(context, path, `is nested more than ${MAX_NESTING_DEPTH} levels deep`);
+  }
+
+  ancestors.add(value);
+  const found = Array.isArray(value)
+    ? inspectArray(value, path, ancestors, context)
+    : inspectObject(value, path, ancestors, context);
+  ancestors.delete(value);
+
+  return found;
+}
+
+function inspectArray(
+  value: unknown[],
+  path: string,
+  ancestors: Set<object>,
+  context: CodecContext,
+): boolean {
+  checkArray(value, path, context);
+  let found = false;
+  for (let index = 0; index < value.length; index++) {
+    found = inspect(value[index], `${path}[${index}]`, ancestors, context) || found;
+  }
+  return found;
+}
+
+function inspectObject(
+  value: object,
+  path: string,
+  ancestors: Set<object>,
+  context: CodecContext,
+): boolean {
+  checkPlainObject(value, path, context);
+  let found = false;
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item !== undefined) {
+      found = inspect(item, `${path}.${key}`, ancestors, context) || key.startsWith('$') || found;
+    }
+  }
+  return found;
 }
 
 function toJsonValue(
@@ -145,17 +218,11 @@ function arrayToJsonValue(
   ancestors: Set<object>,
   context: CodecContext,
 ): JsonValue[] {
-  if (Object.getPrototypeOf(value) !== Array.prototype) {
-    throw invalid(context, path, 'is an instance of an Array subclass');
-  }
+  checkArray(value, path, context);
 
   const result: JsonValue[] = new Array(value.length);
   for (let index = 0; index < value.length; index++) {
-    const itemPath = `${path}[${index}]`;
-    if (!(index in value) || value[index] === undefined) {
-      throw invalid(context, itemPath, 'is undefined or a hole, which an array cannot store');
-    }
-    result[index] = toJsonValue(value[index], itemPath, ancestors, context);
+    result[index] = toJsonValue(value[index], `${path}[${index}]`, ancestors, context);
   }
 
   return result;
@@ -167,15 +234,7 @@ function plainObjectToJsonValue(
   ancestors: Set<object>,
   context: CodecContext,
 ): { [key: string]: JsonValue } {
-  const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) {
-    const name = describeObject(value);
-    throw invalid(context, path, `is ${name}, not a plain object`);
-  }
-
-  if (Object.getOwnPropertySymbols(value).length > 0) {
-    throw invalid(context, path, 'has symbol-keyed properties, which cannot be stored');
-  }
+  checkPlainObject(value, path, context);
 
   const result: { [key: string]: JsonValue } = {};
   for (const key of Object.keys(value)) {
@@ -188,6 +247,33 @@ function plainObjectToJsonValue(
   }
 
   return result;
+}
+
+function checkArray(value: unknown[], path: string, context: CodecContext): void {
+  if (Object.getPrototypeOf(value) !== Array.prototype) {
+    throw invalid(context, path, 'is an instance of an Array subclass');
+  }
+
+  for (let index = 0; index < value.length; index++) {
+    if (!(index in value) || value[index] === undefined) {
+      throw invalid(
+        context,
+        `${path}[${index}]`,
+        'is undefined or a hole, which an array cannot store',
+      );
+    }
+  }
+}
+
+function checkPlainObject(value: object, path: string, context: CodecContext): void {
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    throw invalid(context, path, `is ${describeObject(value)}, not a plain object`);
+  }
+
+  if (Object.getOwnPropertySymbols(value).length > 0) {
+    throw invalid(context, path, 'has symbol-keyed properties, which cannot be stored');
+  }
 }
 
 function fromJsonValue(value: unknown, depth: number, context: CodecContext): unknown {

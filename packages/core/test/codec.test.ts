@@ -77,6 +77,13 @@ describe('encodeSession and decodeSession', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('accepts objects without a prototype and returns them as plain objects', () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+    const decoded = roundTrip({ bare });
+    expect(decoded).toEqual({ bare: { a: 1 } });
+    expect(Object.getPrototypeOf(decoded.bare)).toBe(Object.prototype);
+  });
+
   it('drops properties whose value is undefined', () => {
     expect(roundTrip({ a: 1, b: undefined })).toEqual({ a: 1 });
     expect(Object.keys(roundTrip({ a: 1, b: undefined }))).toEqual(['a']);
