@@ -1,4 +1,4 @@
-import { SessionStoreError, type SessionStoreEvent, type StoredSession } from '@sessionstore/core';
+import { SessionStoreError, type SessionStoreEvent } from '@sessionstore/core';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -6,9 +6,7 @@ import {
   type PostgresStoreBaseOptions,
   PRUNE_BATCH_SIZE,
 } from '../src/index.js';
-import { dropSchemas, manualClock, openTestPool, uniqueName } from './support.js';
-
-type TestSession = StoredSession & Record<string, unknown>;
+import { dropSchemas, manualClock, openTestPool, type TestSession, uniqueName } from './support.js';
 
 let pool: pg.Pool;
 const schema = uniqueName('sessionstore_store_test');

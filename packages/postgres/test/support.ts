@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { StoredSession } from '@sessionstore/core';
 import pg from 'pg';
+
+/** A session type that takes any extra fields, for tests. */
+export type TestSession = StoredSession & Record<string, unknown>;
 
 /** The server the tests use: `SESSIONSTORE_POSTGRES_URL`, or the local default. */
 export const postgresUrl =
