@@ -9,7 +9,7 @@ import type { CommonStoreOptions, Session, StoredSession } from './types.js';
 /** Options for {@link MemorySessionStore}. */
 export interface MemorySessionStoreOptions extends CommonStoreOptions {
   /** How often expired sessions are swept, in ms. Defaults to 60,000; `0` turns it off. */
-  pruneIntervalMs?: number;
+  pruneIntervalMs?: number | undefined;
 }
 
 interface Entry {

@@ -154,14 +154,14 @@ export interface SessionStoreLogger {
 /** Options every store takes. */
 export interface CommonStoreOptions {
   /** The clock that decides expiry, on write and on read. Defaults to `Date.now`. */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** The largest encoded session accepted, in bytes. Defaults to 1 MiB (1,048,576). */
-  maxSessionBytes?: number;
+  maxSessionBytes?: number | undefined;
   /** Where decode failures and failed prune passes are reported. Silent by default. */
-  logger?: SessionStoreLogger;
+  logger?: SessionStoreLogger | undefined;
   /**
    * Secrets for signing stored records with HMAC-SHA256. The first signs; every one is
    * accepted when reading, so a secret can be rotated. Unset means records are not signed.
    */
-  signingSecret?: string | Uint8Array | readonly (string | Uint8Array)[];
+  signingSecret?: string | Uint8Array | readonly (string | Uint8Array)[] | undefined;
 }
