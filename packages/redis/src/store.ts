@@ -207,10 +207,21 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
       return;
     }
 
-    await this.#bounded(this.#client.quit()).catch(() => {
+    await this.#bounded(this.#quitOwnedClient()).catch(() => {
       // The connection is down or slow to close; dropping it is all that is left to do.
       this.#client.disconnect();
     });
+  }
+
+  /** Sends QUIT and waits until the socket is closed, so nothing of the store is left. */
+  async #quitOwnedClient(): Promise<void> {
+    const client = this.#client;
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+
+    await client.quit();
+    if (client.status !== 'end') {
+      await ended;
+    }
   }
 
   protected override toStoreError(error: unknown, method: string): SessionStoreError {

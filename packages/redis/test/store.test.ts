@@ -1,0 +1,300 @@
+import { SessionStoreError, type StoredSession } from '@sessionstore/core';
+import { RedisSessionStore, userKeys } from '@sessionstore/redis';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClock } from './support/clock.js';
+import {
+  connectTestRedis,
+  deleteKeysWithPrefix,
+  keysWithPrefix,
+  REDIS_URL,
+  runPrefix,
+} from './support/redis.js';
+
+/** Sessions with whatever fields a case needs. */
+type TestSession = StoredSession & Record<string, unknown>;
+
+const RUN_PREFIX = runPrefix('store');
+let client: Redis;
+let storeCount = 0;
+
+beforeAll(async () => {
+  client = await connectTestRedis();
+});
+
+afterAll(async () => {
+  await deleteKeysWithPrefix(client, RUN_PREFIX);
+  await client.quit();
+});
+
+function openStore(clock = new TestClock()) {
+  storeCount += 1;
+  const prefix = `${RUN_PREFIX}${storeCount}:`;
+  return {
+    store: new RedisSessionStore<TestSession>({ client, prefix, clock: clock.now }),
+    prefix,
+    clock,
+  };
+}
+
+describe('the per-user index', () => {
+  it('leaves no key behind after 1,000 cycles of create and delete for one user', async () => {
+    const { store, prefix } = openStore();
+
+    for (let cycle = 0; cycle < 1000; cycle++) {
+      await store.upsert({ id: `s-${cycle}`, userId: 7 }, 3600);
+      await store.delete(`s-${cycle}`, 7);
+    }
+
+    expect(await keysWithPrefix(client, prefix)).toEqual([]);
+    await store.close();
+  });
+
+  it('holds exactly the 2 live sessions after a write to a user with 3 expired and 2 live', async () => {
+    const { store, clock } = openStore();
+    const keys = userKeys(store.prefix, 8);
+    for (const id of ['old-1', 'old-2', 'old-3']) {
+      await store.upsert({ id, userId: 8 }, 10);
+    }
+    await store.upsert({ id: 'live-1', userId: 8 }, 600);
+    await store.upsert({ id: 'live-2', userId: 8 }, 600);
+    clock.advance(20_000);
+
+    await store.upsert({ id: 'live-1', userId: 8, note: 'refreshed' }, 600);
+
+    expect((await client.zrange(keys.index, 0, -1)).sort()).toEqual(['live-1', 'live-2']);
+    expect((await client.hkeys(keys.sessions)).sort()).toEqual(['r:live-1', 'r:live-2']);
+    await store.close();
+  });
+
+  it('drops expired sessions on delete too, and deletes both keys when none is left', async () => {
+    const { store, prefix, clock } = openStore();
+    await store.upsert({ id: 'short', userId: 9 }, 5);
+    await store.upsert({ id: 'long', userId: 9 }, 60);
+    clock.advance(10_000);
+
+    await store.delete('long', 9);
+
+    expect(await keysWithPrefix(client, prefix)).toEqual([]);
+    await store.close();
+  });
+});
+
+describe('key expiry', () => {
+  it('keeps both keys until the last session of the user expires, and no longer', async () => {
+    const { store } = openStore();
+    const keys = userKeys(store.prefix, 10);
+    await store.upsert({ id: 'long', userId: 10 }, 100);
+    await store.upsert({ id: 'short', userId: 10 }, 10);
+
+    for (const key of [keys.index, keys.sessions]) {
+      const ttlMs = await client.pttl(key);
+      expect(ttlMs).toBeGreaterThan(95_000);
+      expect(ttlMs).toBeLessThanOrEqual(100_000);
+    }
+
+    await store.delete('long', 10);
+    const ttlMs = await client.pttl(keys.index);
+    expect(ttlMs).toBeGreaterThan(5_000);
+    expect(ttlMs).toBeLessThanOrEqual(10_000);
+    await store.close();
+  });
+
+  it('decides liveness by the store clock even while the keys still exist', async () => {
+    const { store, clock } = openStore();
+    await store.upsert({ id: 's', userId: 11 }, 60);
+    clock.advance(60_000);
+
+    expect(await store.get('s', 11)).toBeNull();
+    expect(await store.getAll(11)).toEqual([]);
+    expect(await client.exists(userKeys(store.prefix, 11).index)).toBe(1);
+    await store.close();
+  });
+});
+
+describe('prune()', () => {
+  it('removes expired sessions of every user and counts them', async () => {
+    const { store, prefix, clock } = openStore();
+    await store.upsert({ id: 'a', userId: 'u1' }, 10);
+    await store.upsert({ id: 'b', userId: 'u1' }, 10);
+    await store.upsert({ id: 'c', userId: 'u2' }, 10);
+    await store.upsert({ id: 'd', userId: 'u2' }, 600);
+    clock.advance(10_000);
+
+    expect(await store.prune()).toBe(3);
+    expect(await store.prune()).toBe(0);
+    const u2 = userKeys(prefix, 'u2');
+    expect((await keysWithPrefix(client, prefix)).sort()).toEqual([u2.index, u2.sessions].sort());
+    expect(await client.zrange(u2.index, 0, -1)).toEqual(['d']);
+    await store.close();
+  });
+});
+
+describe('prefixes', () => {
+  it('keeps two stores apart when one prefix starts with the other', async () => {
+    const clock = new TestClock();
+    const outer = new RedisSessionStore<TestSession>({
+      client,
+      prefix: `${RUN_PREFIX}app`,
+      clock: clock.now,
+    });
+    const inner = new RedisSessionStore<TestSession>({
+      client,
+      prefix: `${RUN_PREFIX}app:x`,
+      clock: clock.now,
+    });
+    await outer.upsert({ id: 's', userId: 1, owner: 'outer' }, 10);
+    await inner.upsert({ id: 's', userId: 1, owner: 'inner' }, 600);
+    await inner.upsert({ id: 't', userId: 1, owner: 'inner' }, 10);
+
+    expect(await outer.get('s', 1)).toMatchObject({ owner: 'outer' });
+    expect(await inner.getAll(1)).toHaveLength(2);
+
+    clock.advance(10_000);
+    expect(await outer.prune()).toBe(1);
+    await outer.deleteAll(1);
+    expect(await inner.get('s', 1)).toMatchObject({ owner: 'inner' });
+    expect(await inner.prune()).toBe(1);
+
+    await outer.close();
+    await inner.close();
+  });
+
+  it('rejects a prefix that could open a hash tag or is empty', () => {
+    for (const prefix of ['', 'a{b', 'a}b', '{app}', 'a\u0000b']) {
+      expect(() => new RedisSessionStore<TestSession>({ client, prefix })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
+  });
+
+  it('honours a client whose keyPrefix option ioredis adds to every key', async () => {
+    const keyPrefix = `${RUN_PREFIX}kp:`;
+    const prefixed = client.duplicate({ keyPrefix });
+    const clock = new TestClock();
+    const store = new RedisSessionStore<TestSession>({
+      client: prefixed,
+      prefix: 'p:',
+      clock: clock.now,
+    });
+    await store.upsert({ id: 'a', userId: 3 }, 10);
+    await store.upsert({ id: 'b', userId: 3 }, 600);
+    clock.advance(10_000);
+
+    expect(await store.prune()).toBe(1);
+    expect(await store.getAll(3)).toEqual([{ id: 'b', userId: 3 }]);
+    expect(await client.exists(`${keyPrefix}${userKeys('p:', 3).index}`)).toBe(1);
+
+    await store.close();
+    await prefixed.quit();
+  });
+});
+
+describe('user ids that try to break out of the hash tag', () => {
+  const hostileIds = ['{', '}', '}{', '{}', 'a}b{c', '%7B', '%', '1:2:3', '{1}', '}:index'];
+
+  it('keeps every hostile id a user of its own, with its sessions intact', async () => {
+    const { store } = openStore();
+    const ids = [...hostileIds, store.prefix, `${store.prefix}{x}`];
+    for (const userId of ids) {
+      await store.upsert({ id: 'same-session-id', userId, mark: userId }, 600);
+    }
+
+    for (const userId of ids) {
+      expect(await store.getAll(userId)).toEqual([{ id: 'same-session-id', userId, mark: userId }]);
+    }
+    await store.deleteAll('{');
+    expect(await store.get('same-session-id', '%7B')).toMatchObject({ mark: '%7B' });
+    await store.close();
+  });
+
+  it('gives both keys of each id one hash tag: the escaped id, with no brace inside', () => {
+    for (const userId of hostileIds) {
+      const keys = userKeys(`${RUN_PREFIX}tag:`, userId);
+      const tag = hashTagOf(keys.index);
+      expect(hashTagOf(keys.sessions)).toBe(tag);
+      expect(tag).not.toMatch(/[{}]/);
+      expect(unescapeTag(tag)).toBe(userId);
+    }
+  });
+});
+
+describe('ownership', () => {
+  it('leaves an application client connected after close()', async () => {
+    const { store } = openStore();
+    await store.upsert({ id: 's', userId: 1 }, 60);
+
+    await store.close();
+    await store.close();
+
+    expect(client.status).toBe('ready');
+    expect(await client.ping()).toBe('PONG');
+    await expect(store.get('s', 1)).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('closes the connection it opened from a url', async () => {
+    const store = new RedisSessionStore<TestSession>({
+      url: REDIS_URL,
+      prefix: `${RUN_PREFIX}owned:`,
+    });
+    await store.upsert({ id: 's', userId: 1 }, 60);
+    expect(await store.get('s', 1)).toEqual({ id: 's', userId: 1 });
+
+    await store.close();
+
+    expect(store.client.status).toBe('end');
+  });
+});
+
+describe('options', () => {
+  it('rejects a missing client and url, a bad url and a bad timeout without connecting', () => {
+    const cases: unknown[] = [
+      {},
+      { url: 'http://user:secret-password@127.0.0.1:6379' },
+      { client, commandTimeoutMs: 0 },
+      { client, commandTimeoutMs: 1.5 },
+      { client: { status: 'ready' } },
+    ];
+    for (const options of cases) {
+      let thrown: unknown;
+      try {
+        new RedisSessionStore(options as never);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(SessionStoreError.is(thrown, 'INVALID_ARGUMENT')).toBe(true);
+      expect((thrown as Error).message).not.toContain('secret-password');
+    }
+  });
+});
+
+describe('stored records', () => {
+  it('are JSON text that Redis tools can read', async () => {
+    const { store } = openStore();
+    await store.upsert({ id: 's', userId: 5, lockVersion: 0, device: 'laptop' }, 60);
+
+    const raw = await client.hget(userKeys(store.prefix, 5).sessions, 'r:s');
+
+    expect(JSON.parse(raw ?? 'null')).toEqual({
+      id: 's',
+      userId: 5,
+      lockVersion: 1,
+      device: 'laptop',
+    });
+    expect(await client.hget(userKeys(store.prefix, 5).sessions, 'v:s')).toBe('1');
+    await store.close();
+  });
+});
+
+/** The part of a key Redis Cluster hashes, by the rule Redis applies. */
+function hashTagOf(key: string): string {
+  const open = key.indexOf('{');
+  const close = key.indexOf('}', open + 1);
+  return open === -1 || close <= open + 1 ? key : key.slice(open + 1, close);
+}
+
+/** Reverses the store's escaping of `%`, `{` and `}` in one pass. */
+function unescapeTag(tag: string): string {
+  const characters: Record<string, string> = { '%25': '%', '%7B': '{', '%7D': '}' };
+  return tag.replace(/%(25|7B|7D)/g, (escaped) => characters[escaped] ?? escaped);
+}
