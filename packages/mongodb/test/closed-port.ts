@@ -1,0 +1,18 @@
+import { createServer } from 'node:net';
+
+/**
+ * A loopback port nothing listens on: one the system just handed out and that was closed
+ * again, so connecting to it is refused.
+ */
+export async function closedLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve, reject) =>
+    server.close((error) => (error ? reject(error) : resolve())),
+  );
+  if (address === null || typeof address === 'string') {
+    throw new Error('expected a TCP address');
+  }
+  return address.port;
+}

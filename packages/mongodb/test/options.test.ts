@@ -1,0 +1,129 @@
+import { SessionStoreError } from '@sessionstore/core';
+import { MongoClient } from 'mongodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MongoSessionStore, type MongoSessionStoreOptions } from '../src/index.js';
+
+// The client is never connected: every case here must fail before any I/O.
+const client = new MongoClient('mongodb://127.0.0.1:9', { serverSelectionTimeoutMS: 100 });
+const commands: string[] = [];
+client.on('commandStarted', (event) => commands.push(event.commandName));
+
+afterAll(async () => {
+  await client.close();
+});
+
+function constructorError(options: unknown): SessionStoreError {
+  try {
+    new MongoSessionStore(options as MongoSessionStoreOptions);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SessionStoreError);
+    return error as SessionStoreError;
+  }
+  throw new Error('expected the constructor to throw');
+}
+
+describe('MongoSessionStore options', () => {
+  it.each([
+    ['no connection at all', {}],
+    ['both client and url', { client, database: 'auth', url: 'mongodb://127.0.0.1:9' }],
+    ['both client and db', { client, database: 'auth', db: client.db('auth') }],
+  ])('rejects %s with INVALID_ARGUMENT', (_name, options) => {
+    const error = constructorError(options);
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toMatch(/^@sessionstore\/mongodb: the constructor .*exactly one of/);
+  });
+
+  it.each([
+    ['a missing database', { client }, /database must be a non-empty string/],
+    ['a database with a dot', { client, database: 'a.b' }, /database must not contain/],
+    ['a database with U+0000', { client, database: 'a\u0000' }, /database must not contain/],
+    ['a 64-byte database', { client, database: 'd'.repeat(64) }, /at most 63 UTF-8 bytes/],
+    ['a client that is not one', { client: {}, database: 'auth' }, /client must be a MongoClient/],
+    ['a db that is not one', { db: { name: 'auth' } }, /db must be a Db/],
+  ])('rejects %s with INVALID_ARGUMENT', (_name, options, message) => {
+    const error = constructorError(options);
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toMatch(message);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['with $', 'sessions$x'],
+    ['with U+0000', 'a\u0000b'],
+    ['in system.', 'system.sessions'],
+    ['ending with a dot', 'sessions.'],
+    ['too long', 'c'.repeat(201)],
+    ['not a string', 42],
+  ])('rejects a collection name %s', (_name, collection) => {
+    const error = constructorError({ client, database: 'auth', collection });
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toMatch(/collection must/);
+  });
+
+  it('accepts a collection name with dots inside', () => {
+    const store = new MongoSessionStore({ client, database: 'auth', collection: 'app.sessions' });
+
+    expect(store.collection.collectionName).toBe('app.sessions');
+  });
+
+  it.each([0, -1, 1.5, Number.NaN, 2 ** 31, '2000'])(
+    'rejects operationTimeoutMs %s',
+    (operationTimeoutMs) => {
+      const error = constructorError({ client, database: 'auth', operationTimeoutMs });
+
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.message).toMatch(/operationTimeoutMs must be/);
+    },
+  );
+
+  it('rejects a createIndexes option that is not a boolean', () => {
+    const error = constructorError({ client, database: 'auth', createIndexes: 'yes' });
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toMatch(/createIndexes must be true or false/);
+  });
+
+  it('rejects a client with unacknowledged writes, which could not report a conflict', () => {
+    const unacknowledged = new MongoClient('mongodb://127.0.0.1:9', { writeConcern: { w: 0 } });
+
+    const error = constructorError({ client: unacknowledged, database: 'auth' });
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toMatch(/unacknowledged writes/);
+  });
+
+  it('rejects a connection string the driver refuses without quoting it or its password', () => {
+    const url = 'http://alice:hunter2@127.0.0.1:9/auth';
+
+    const error = constructorError({ url });
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toMatch(/url is not a MongoDB connection string/);
+    expect(error.cause).toBeUndefined();
+    expect(`${error.message}\n${error.stack}`).not.toMatch(/hunter2|alice/);
+  });
+
+  it('reads from the primary whatever the client prefers', () => {
+    const secondary = new MongoClient('mongodb://127.0.0.1:9', { readPreference: 'secondary' });
+
+    const store = new MongoSessionStore({ client: secondary, database: 'auth' });
+
+    expect(store.collection.readPreference?.mode).toBe('primary');
+  });
+
+  it('sends no command while validating arguments of any method', async () => {
+    const store = new MongoSessionStore({ client, database: 'auth' });
+
+    await expect(store.get('', 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(store.upsert({ id: 's', userId: 1 } as never, 0)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(store.getAll(1.5)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await store.close();
+    await expect(store.get('s', 1)).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(commands).toEqual([]);
+  });
+});
