@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresSessionStore } from '../src/index.js';
+import { dropSchemas, openTestPool, postgresUrl, type TestSession, uniqueName } from './support.js';
+
+let pool: pg.Pool;
+const schema = uniqueName('sessionstore_ownership_test');
+
+beforeAll(async () => {
+  pool = await openTestPool();
+});
+
+afterAll(async () => {
+  await dropSchemas(pool, [schema]);
+  await pool.end();
+});
+
+function urlWithApplicationName(applicationName: string): string {
+  const url = new URL(postgresUrl);
+  url.searchParams.set('application_name', applicationName);
+  return url.toString();
+}
+
+async function backendCount(applicationName: string): Promise<number> {
+  const { rows } = await pool.query(
+    'SELECT count(*)::int AS count FROM pg_stat_activity WHERE application_name = $1',
+    [applicationName],
+  );
+  return rows[0].count;
+}
+
+describe('ownership', () => {
+  it("close() leaves the application's pool open", async () => {
+    const store = new PostgresSessionStore<TestSession>({ pool, schema, table: 'app_pool' });
+    await store.upsert({ id: 's', userId: 1 }, 60);
+
+    await store.close();
+    await store.close();
+
+    expect(pool.ending).toBe(false);
+    expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await expect(store.get('s', 1)).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('close() ends the pool the store opened from a connection string', async () => {
+    const applicationName = uniqueName('sessionstore_owned');
+    const store = new PostgresSessionStore<TestSession>({
+      connectionString: urlWithApplicationName(applicationName),
+      schema,
+      table: 'owned_pool',
+    });
+    await store.upsert({ id: 's', userId: 1 }, 60);
+    expect(await backendCount(applicationName)).toBeGreaterThan(0);
+
+    await store.close();
+
+    // The backend exits just after the pool's client says goodbye; allow it 3 s.
+    const deadline = Date.now() + 3_000;
+    while ((await backendCount(applicationName)) > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await backendCount(applicationName)).toBe(0);
+  });
+
+  it('a process holding an open store with its own pool exits when its work is done', async () => {
+    const script = `
+      import { PostgresSessionStore } from '@sessionstore/postgres';
+      const store = new PostgresSessionStore({
+        connectionString: process.env.SESSIONSTORE_POSTGRES_URL,
+        schema: process.env.TEST_SCHEMA,
+        table: 'child_process',
+      });
+      await store.upsert({ id: 's', userId: 1 }, 60);
+      console.log(JSON.stringify(await store.get('s', 1)));
+    `;
+    const startedMs = Date.now();
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, SESSIONSTORE_POSTGRES_URL: postgresUrl, TEST_SCHEMA: schema },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    const killer = setTimeout(() => child.kill(), 15_000);
+
+    const [exitCode] = await new Promise<[number | null]>((resolve) =>
+      child.on('exit', (code) => resolve([code])),
+    );
+    clearTimeout(killer);
+    const elapsedMs = Date.now() - startedMs;
+
+    expect(output.trim()).toBe('{"id":"s","userId":1}');
+    expect(exitCode).toBe(0);
+    // pg closes idle connections after 10 s by default; exiting well before that shows
+    // that neither they nor the prune timer held the process.
+    expect(elapsedMs).toBeLessThan(5_000);
+  });
+});
