@@ -94,11 +94,16 @@ export type PostgresSessionStoreOptions = PostgresPoolOptions | PostgresConnecti
  *
  * @example
  * ```ts
- * import pg from 'pg';
+ * import type { StoredSession } from '@sessionstore/core';
  * import { PostgresSessionStore } from '@sessionstore/postgres';
+ * import pg from 'pg';
+ *
+ * interface AppSession extends StoredSession {
+ *   device: string;
+ * }
  *
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
- * const store = new PostgresSessionStore({ pool, schema: 'auth', table: 'sessions' });
+ * const store = new PostgresSessionStore<AppSession>({ pool, schema: 'auth', table: 'sessions' });
  * await store.upsert({ id: 'sid-1', userId: 42, device: 'laptop' }, 3600);
  * await store.close(); // the pool stays open: it is the application's
  * ```
