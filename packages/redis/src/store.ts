@@ -191,7 +191,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   }
 
   protected override async pruneExpired(nowMs: number): Promise<number> {
-    await this.#bounded(this.#whenReady());
+    await this.#bounded(() => this.#whenReady());
 
     let removed = 0;
     for (const node of this.#scanTargets()) {
@@ -207,7 +207,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
       return;
     }
 
-    await this.#bounded(this.#quitOwnedClient()).catch(() => {
+    await this.#bounded(() => this.#quitOwnedClient()).catch(() => {
       // The connection is down or slow to close; dropping it is all that is left to do.
       this.#client.disconnect();
     });
@@ -237,21 +237,41 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     );
   }
 
-  /** Runs one script within the time bound, waiting first for a lost connection to return. */
+  /**
+   * Runs one script within the time bound, waiting first for a lost connection to return.
+   * A call whose bound ran out while it waited is never sent: the caller was already told it
+   * failed, so it must not change anything later.
+   */
   #run(script: RedisScript, keys: UserKeys, args: string[]): Promise<unknown> {
     const keyList = [keys.index, keys.sessions];
-    return this.#bounded(this.#whenReady().then(() => this.#evaluate(script, keyList, args)));
+    return this.#bounded(async (expired) => {
+      await this.#whenReady();
+      return this.#evaluate(script, keyList, args, expired);
+    });
   }
 
   /** `EVALSHA`, then `EVAL` of the source when the server does not know the script. */
-  async #evaluate(script: RedisScript, keys: string[], args: string[]): Promise<unknown> {
+  async #evaluate(
+    script: RedisScript,
+    keys: string[],
+    args: string[],
+    expired: () => boolean,
+  ): Promise<unknown> {
+    this.#assertInTime(expired);
     try {
       return await this.#client.evalsha(script.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!isNoScriptError(error)) {
         throw error;
       }
+      this.#assertInTime(expired);
       return this.#client.eval(script.lua, keys.length, ...keys, ...args);
+    }
+  }
+
+  #assertInTime(expired: () => boolean): void {
+    if (expired()) {
+      throw new CommandTimeoutError(this.#commandTimeoutMs);
     }
   }
 
@@ -262,16 +282,9 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     let cursor = '0';
 
     do {
-      const scanStep = node.scan(
-        cursor,
-        'MATCH',
-        pattern,
-        'COUNT',
-        SCAN_BATCH_SIZE,
-        'TYPE',
-        'zset',
+      const [nextCursor, indexKeys] = await this.#bounded(() =>
+        node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH_SIZE, 'TYPE', 'zset'),
       );
-      const [nextCursor, indexKeys] = await this.#bounded(scanStep);
       const pruned = indexKeys
         .map((indexKey) => userKeysFromIndexKey(indexKey, keyPrefix))
         .filter((keys): keys is UserKeys => keys !== null)
@@ -325,16 +338,24 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     return { promise, stop };
   }
 
-  /** Rejects with a {@link CommandTimeoutError} when `work` takes longer than the bound. */
-  #bounded<T>(work: Promise<T>): Promise<T> {
+  /**
+   * Rejects with a {@link CommandTimeoutError} when `work` takes longer than the bound. The
+   * work is told, through `expired`, whether the bound has run out, so it can stop before
+   * sending anything.
+   */
+  #bounded<T>(work: (expired: () => boolean) => Promise<T>): Promise<T> {
     const timeoutMs = this.#commandTimeoutMs;
+    let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new CommandTimeoutError(timeoutMs)), timeoutMs);
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new CommandTimeoutError(timeoutMs));
+      }, timeoutMs);
       timer.unref();
     });
 
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([work(() => timedOut), timeout]).finally(() => clearTimeout(timer));
   }
 }
 

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -148,26 +148,29 @@ async function waitForPing(port: number, child: ChildProcess): Promise<void> {
     if (child.exitCode !== null) {
       throw new Error(`redis-server on port ${port} exited with code ${child.exitCode}.`);
     }
-    const client = new Redis(port, '127.0.0.1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.ping();
+    if (await answersPing(port)) {
       return;
-    } catch {
-      await sleep(50);
-    } finally {
-      client.disconnect();
     }
+    await sleep(50);
   }
   child.kill('SIGKILL');
   throw new Error(
     `redis-server on port ${port} did not answer PING within ${START_TIMEOUT_MS} ms.`,
   );
+}
+
+/** Sends an inline PING over a plain socket: any reply, even NOAUTH, means the server is up. */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+    const finish = (answered: boolean) => {
+      socket.destroy();
+      resolve(answered);
+    };
+    socket.setTimeout(1000, () => finish(false));
+    socket.once('data', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
