@@ -1,0 +1,5 @@
+import type { OpenSuite } from '../suite.js';
+
+export async function openMongoSuite(): Promise<OpenSuite> {
+  throw new Error('not yet');
+}
