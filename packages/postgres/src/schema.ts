@@ -172,13 +172,15 @@ export function buildStatements({ qualified }: ResolvedTable): Statements {
     ),
     delete: statement('delete', `DELETE FROM ${qualified} WHERE user_key = $1 AND session_id = $2`),
     deleteAll: statement('delete_all', `DELETE FROM ${qualified} WHERE user_key = $1`),
-    // The outer expiry test is checked again on a row a concurrent refresh has just
-    // updated, so a session refreshed between the two halves is kept.
+    // The batch is picked by ctid so the delete is a TID scan, not a join over the table.
+    // A row that a concurrent refresh updated in the meantime has moved to a new ctid and
+    // is rechecked before it is deleted; the outer expiry test makes that recheck keep it
+    // whatever the server version's TID recheck does.
     prune: statement(
       'prune',
-      `DELETE FROM ${qualified} WHERE (user_key, session_id) IN (` +
-        `SELECT user_key, session_id FROM ${qualified} WHERE expires_at_ms <= $1 LIMIT $2` +
-        ') AND expires_at_ms <= $1',
+      `DELETE FROM ${qualified} WHERE ctid = ANY(ARRAY(` +
+        `SELECT ctid FROM ${qualified} WHERE expires_at_ms <= $1 LIMIT $2` +
+        ')) AND expires_at_ms <= $1',
     ),
   };
 }

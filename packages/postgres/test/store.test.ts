@@ -30,7 +30,23 @@ function openStore(options: Omit<PostgresStoreBaseOptions, 'schema' | 'table'> =
     pruneIntervalMs: 0,
     ...options,
   });
-  return { store, table: `"${schema}"."${table}"` };
+  return { store, name: table, table: `"${schema}"."${table}"` };
+}
+
+/** Waits until a backend of this application waits on a lock; at most 10 s. */
+async function waitForLockWait(applicationName: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const { rowCount } = await pool.query(
+      "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+      [applicationName],
+    );
+    if (rowCount !== 0) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`No backend of ${applicationName} ever waited on a lock.`);
 }
 
 async function storedRow(table: string, userKey: string, sessionId: string) {
@@ -266,6 +282,38 @@ describe('prune', () => {
     const { rows } = await pool.query(`SELECT session_id FROM ${table}`);
     expect(rows).toEqual([{ session_id: 'live' }]);
     await store.close();
+  });
+
+  it('keeps a session that a refresh renews while the prune statement waits for it', async () => {
+    const clock = manualClock();
+    const pruner = await openTestPool({ max: 1 });
+    const applicationName = String(pruner.options.application_name);
+    const { store, name, table } = openStore({ clock: clock.now });
+    const pruningStore = new PostgresSessionStore<TestSession>({
+      pool: pruner,
+      schema,
+      table: name,
+      clock: clock.now,
+      pruneIntervalMs: 0,
+    });
+    await store.upsert({ id: 'renewed', userId: 1 }, 1);
+    clock.advance(1_000);
+
+    // Another connection renews the expired row and holds its lock until prune waits on it.
+    const refresher = await pool.connect();
+    await refresher.query('BEGIN');
+    await refresher.query(`UPDATE ${table} SET expires_at_ms = $1 WHERE session_id = 'renewed'`, [
+      String(clock.now() + 60_000),
+    ]);
+    const pruning = pruningStore.prune();
+    await waitForLockWait(applicationName);
+    await refresher.query('COMMIT');
+    refresher.release();
+
+    expect(await pruning).toBe(0);
+    expect(await store.get('renewed', 1)).toEqual({ id: 'renewed', userId: 1 });
+    await Promise.all([store.close(), pruningStore.close()]);
+    await pruner.end();
   });
 
   it('the prune timer removes expired rows without any call', async () => {
