@@ -1,0 +1,141 @@
+import type { StoredSession } from '@sessionstore/core';
+import { RedisSessionStore, userKeys } from '@sessionstore/redis';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClock } from './support/clock.js';
+import {
+  makeTempDir,
+  removeDir,
+  startRedisCluster,
+  type TestRedisServer,
+} from './support/redis-server.js';
+
+type TestSession = StoredSession & Record<string, unknown>;
+
+const HOSTILE_USER_IDS = ['{', '}', '}{', '{}', 'a}b{c', '%7B', '1:2:3', '{1}', 'app:{x}:index'];
+
+let dir: string;
+let servers: TestRedisServer[] = [];
+
+beforeAll(async () => {
+  dir = await makeTempDir();
+  servers = await startRedisCluster(dir);
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((server) => server.stop()));
+  await removeDir(dir);
+});
+
+function openCluster(enableAutoPipelining: boolean): Cluster {
+  const [first] = servers;
+  if (first === undefined) {
+    throw new Error('The test cluster did not start.');
+  }
+  return new Cluster([{ host: '127.0.0.1', port: first.port }], { enableAutoPipelining });
+}
+
+/** Runs `work` against each master directly, outside the cluster client's routing. */
+async function onEachMaster<T>(work: (node: Redis) => Promise<T>): Promise<T[]> {
+  return Promise.all(
+    servers.map(async (server) => {
+      const node = new Redis(server.port, '127.0.0.1');
+      try {
+        return await work(node);
+      } finally {
+        node.disconnect();
+      }
+    }),
+  );
+}
+
+for (const enableAutoPipelining of [false, true]) {
+  describe(`Redis Cluster with auto-pipelining ${enableAutoPipelining ? 'on' : 'off'}`, () => {
+    let cluster: Cluster;
+    let clock: TestClock;
+    let store: RedisSessionStore<TestSession>;
+
+    beforeAll(async () => {
+      cluster = openCluster(enableAutoPipelining);
+      clock = new TestClock();
+      store = new RedisSessionStore<TestSession>({
+        client: cluster,
+        prefix: `cluster-${enableAutoPipelining ? 'pipelined' : 'plain'}:`,
+        clock: clock.now,
+      });
+    });
+
+    afterAll(async () => {
+      await store.close();
+      await cluster.quit();
+    });
+
+    it('puts both keys of every hostile user id in one slot, and serves each user', async () => {
+      for (const userId of HOSTILE_USER_IDS) {
+        const keys = userKeys(store.prefix, userId);
+        const indexSlot = await cluster.cluster('KEYSLOT', keys.index);
+        expect(await cluster.cluster('KEYSLOT', keys.sessions)).toBe(indexSlot);
+
+        await store.upsert({ id: 'same-id', userId, mark: userId }, 600);
+      }
+
+      for (const userId of HOSTILE_USER_IDS) {
+        expect(await store.getAll(userId)).toEqual([{ id: 'same-id', userId, mark: userId }]);
+        await store.deleteAll(userId);
+        expect(await store.get('same-id', userId)).toBeNull();
+      }
+    });
+
+    it('lists all 50 sessions written in parallel for one user', async () => {
+      const ids = Array.from({ length: 50 }, (_, index) => `parallel-${index}`);
+      await Promise.all(ids.map((id) => store.upsert({ id, userId: 'busy' }, 600)));
+
+      const listed = await store.getAll('busy');
+
+      expect(listed.map((session) => session.id).sort()).toEqual(ids.sort());
+      await store.deleteAll('busy');
+    });
+
+    it('prunes expired sessions of users spread over every master', async () => {
+      const userIds = Array.from({ length: 30 }, (_, index) => `spread-${index}`);
+      const slots = await Promise.all(
+        userIds.map((userId) => cluster.cluster('KEYSLOT', userKeys(store.prefix, userId).index)),
+      );
+      expect(new Set(slots.map((slot) => ownerOf(slot))).size).toBe(3);
+      for (const userId of userIds) {
+        await store.upsert({ id: 'short', userId }, 10);
+        await store.upsert({ id: 'long', userId }, 600);
+      }
+      clock.advance(10_000);
+
+      expect(await store.prune()).toBe(30);
+      expect(await store.get('long', 'spread-0')).toEqual({ id: 'long', userId: 'spread-0' });
+      for (const userId of userIds) {
+        await store.deleteAll(userId);
+      }
+    });
+
+    it('sends the script source again when a master forgot its scripts', async () => {
+      await store.upsert({ id: 's', userId: 'scripted' }, 600);
+      await onEachMaster((node) => node.script('FLUSH'));
+
+      expect(await store.get('s', 'scripted')).toEqual({ id: 's', userId: 'scripted' });
+      await store.deleteAll('scripted');
+    });
+  });
+}
+
+describe('the cluster after both runs', () => {
+  it('never answered a command with CROSSSLOT', async () => {
+    const errorStats = await onEachMaster((node) => node.info('errorstats'));
+
+    for (const stats of errorStats) {
+      expect(stats).not.toMatch(/CROSSSLOT/i);
+    }
+  });
+});
+
+/** Which of the three masters serves a slot, by the even split `--cluster create` makes. */
+function ownerOf(slot: number): number {
+  return Math.min(2, Math.floor(slot / (16384 / 3)));
+}
