@@ -17,6 +17,7 @@ import {
   type DeleteOptions,
   MongoClient,
   MongoNetworkError,
+  MongoNotConnectedError,
   MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
@@ -267,8 +268,8 @@ export class MongoSessionStore<S extends StoredSession = Session> extends Sessio
     if (error instanceof MongoServerSelectionError || error instanceof MongoNetworkError) {
       return `MongoDB could not be reached (${error.name})`;
     }
-    if (error instanceof MongoTopologyClosedError) {
-      return 'the MongoDB client is closed (one whose first connection failed stays closed)';
+    if (isClosedClient(error)) {
+      return 'the MongoDB client is closed';
     }
     if (error instanceof MongoServerError) {
       return `MongoDB answered with an error (${error.codeName ?? `code ${error.code}`})`;
@@ -459,6 +460,18 @@ function isIdCollision(error: unknown): boolean {
   }
   const fields = Object.keys(keyPattern);
   return fields.length === 1 && fields[0] === '_id';
+}
+
+/**
+ * True when the client was closed, by its owner or by the driver after a failed first
+ * connection. `MongoClientClosedError` is matched by name: older 6.x drivers lack the class.
+ */
+function isClosedClient(error: unknown): boolean {
+  return (
+    error instanceof MongoTopologyClosedError ||
+    error instanceof MongoNotConnectedError ||
+    (error instanceof Error && error.name === 'MongoClientClosedError')
+  );
 }
 
 function openDatabase(

@@ -313,6 +313,24 @@ describe('ownership', () => {
     expect(await client.db(backend.database).collection('from_db').countDocuments({})).toBe(1);
   });
 
+  it('rejects with UNAVAILABLE, not a hang, when the application closed its client', async () => {
+    const ownClient = await backend.client();
+    const store = new MongoSessionStore<AnySession>({
+      client: ownClient,
+      database: backend.database,
+    });
+    await store.upsert({ id: 'sid', userId: 1 }, 60);
+    await ownClient.close();
+
+    const error = await store.get('sid', 1).catch((reason: unknown) => reason);
+
+    expect(error).toMatchObject({ code: 'UNAVAILABLE' });
+    expect((error as Error).message).toBe(
+      '@sessionstore/mongodb: get() failed: the MongoDB client is closed.',
+    );
+    await store.close();
+  });
+
   it('closes the client it opened from a url', async () => {
     const store = new MongoSessionStore<AnySession>({
       url: backend.url,
