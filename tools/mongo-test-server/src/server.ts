@@ -144,7 +144,7 @@ class TestServer implements MongoTestServer {
   stop(): Promise<void> {
     this.#stopping ??= new Promise<void>((resolve) => {
       this.#listener.close(() => resolve());
-      for (const socket of this.#sockets) socket.destroy();
+      for (const socket of this.#sockets) dropConnection(socket);
       this.#sockets.clear();
     });
     return this.#stopping;
@@ -182,7 +182,7 @@ class TestServer implements MongoTestServer {
 
   #accept(socket: Socket): void {
     if (this.#stopping !== undefined) {
-      socket.destroy();
+      dropConnection(socket);
       return;
     }
 
@@ -202,7 +202,7 @@ class TestServer implements MongoTestServer {
     try {
       messages = reader.push(chunk);
     } catch {
-      socket.destroy();
+      dropConnection(socket);
       return;
     }
 
@@ -217,13 +217,13 @@ class TestServer implements MongoTestServer {
     try {
       request = decodeRequest(message);
     } catch {
-      socket.destroy();
+      dropConnection(socket);
       return;
     }
 
     const reply = this.#execute(request, connectionId);
     if (reply === 'dropConnection') {
-      socket.destroy();
+      dropConnection(socket);
       return;
     }
     // A request flagged moreToCome wants no reply; sending one would desynchronise the driver.
@@ -275,6 +275,15 @@ class TestServer implements MongoTestServer {
   #report(event: CommandEvent): void {
     for (const listener of this.#listeners) listener(event);
   }
+}
+
+/**
+ * Closes a connection with a TCP reset rather than a FIN. The driver reads from an idle pooled
+ * connection only when it uses it, so it can miss a FIN and then wait forever for a reply on
+ * that connection; a reset surfaces as a socket error at once.
+ */
+function dropConnection(socket: Socket): void {
+  socket.resetAndDestroy();
 }
 
 function runCommand(

@@ -70,12 +70,28 @@ function applyOperatorUpdate(
   const { $setOnInsert, ...operators } = spec;
   const next = deepClone(current);
   if (Object.keys(operators).length > 0) {
-    applyOperators(next, operators, context.arrayFilters, context.filter);
+    try {
+      applyOperators(next, operators, context.arrayFilters, context.filter);
+    } catch (error) {
+      throw translateUpdateError(error);
+    }
   }
   if (inserting && isPlainObject($setOnInsert)) {
     for (const [path, value] of Object.entries($setOnInsert)) setPath(next, path, deepClone(value));
   }
   return next;
+}
+
+/** Gives mingo's update errors the codes MongoDB uses for the same mistakes. */
+function translateUpdateError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  if (error.message.includes('immutable field')) {
+    return new CommandError(ErrorCodes.ImmutableField, error.message);
+  }
+  if (error.message.startsWith('Unknown update operator')) {
+    return new CommandError(ErrorCodes.FailedToParse, error.message);
+  }
+  return error;
 }
 
 function applyPipelineUpdate(current: Document, stages: Document[]): Document {

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { type Harness, startHarness } from './harness.js';
+
+interface Session {
+  _id: string;
+  expiresAt?: Date | string;
+  createdAt?: Date;
+}
+
+let nowMs = 1_000_000;
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness({ clock: () => nowMs });
+});
+
+beforeEach(() => {
+  harness.server.reset();
+  nowMs = 1_000_000;
+});
+
+afterAll(async () => {
+  await harness.close();
+});
+
+const sessions = () => harness.client.db('ttl').collection<Session>('sessions');
+
+it('deletes documents whose date has passed by the injected clock, and no others', async () => {
+  await sessions().createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+  await sessions().insertMany([
+    { _id: 'past', expiresAt: new Date(nowMs - 1) },
+    { _id: 'now', expiresAt: new Date(nowMs) },
+    { _id: 'future', expiresAt: new Date(nowMs + 1) },
+    { _id: 'not-a-date', expiresAt: 'soon' },
+    { _id: 'no-field' },
+  ]);
+
+  expect(await harness.server.runTtlMonitor()).toBe(2);
+  const left = await sessions().find().toArray();
+  expect(left.map((session) => session._id)).toEqual(['future', 'not-a-date', 'no-field']);
+
+  nowMs += 1;
+  expect(await harness.server.runTtlMonitor()).toBe(1);
+});
+
+it('adds expireAfterSeconds to the indexed date', async () => {
+  await sessions().createIndex({ createdAt: 1 }, { expireAfterSeconds: 60 });
+  await sessions().insertOne({ _id: 'a', createdAt: new Date(nowMs) });
+
+  nowMs += 59_999;
+  expect(await harness.server.runTtlMonitor()).toBe(0);
+  nowMs += 1;
+  expect(await harness.server.runTtlMonitor()).toBe(1);
+});
+
+it('leaves collections without a TTL index alone', async () => {
+  await sessions().createIndex({ expiresAt: 1 });
+  await sessions().insertOne({ _id: 'a', expiresAt: new Date(0) });
+  expect(await harness.server.runTtlMonitor()).toBe(0);
+  expect(await sessions().countDocuments()).toBe(1);
+});
