@@ -37,6 +37,11 @@ export interface HarnessCapabilities {
   harnessModule?: string;
   /** The store honours `HarnessCreateOptions.signingSecret`. */
   signing?: boolean;
+  /**
+   * In the lifecycle case, how long the child process may stay alive once its work is done,
+   * in ms. Default 10,000. (Added after the first release of this interface; optional.)
+   */
+  childExitTimeoutMs?: number;
 }
 
 /** Ways into the backend beneath the store, for the cleanup and tampering cases. */

@@ -1,0 +1,94 @@
+import type { StoredSession, UserId } from '@sessionstore/core';
+
+interface ModelEntry {
+  session: StoredSession;
+  expiresAtMs: number;
+}
+
+/** What {@link ReferenceModel.upsert} says a store must do. */
+export type ModelUpsertOutcome = 'written' | 'CONFLICT';
+
+/**
+ * The contract as a plain in-memory model, without validation or encoding: what a correct
+ * store returns for a sequence of valid calls. Cases compare a store with it step by step.
+ */
+export class ReferenceModel {
+  readonly #users = new Map<string, Map<string, ModelEntry>>();
+  readonly #clock: () => number;
+
+  /** @param clock - the same clock the store under test uses. */
+  constructor(clock: () => number) {
+    this.#clock = clock;
+  }
+
+  /** The canonical form of a user id: its decimal string, or the string itself. */
+  static userKey(userId: UserId): string {
+    return typeof userId === 'string' ? userId : userId.toString();
+  }
+
+  get(sessionId: string, userId: UserId): StoredSession | null {
+    return this.#live(ReferenceModel.userKey(userId), sessionId)?.session ?? null;
+  }
+
+  upsert(session: StoredSession, ttlSeconds: number): ModelUpsertOutcome {
+    const userKey = ReferenceModel.userKey(session.userId);
+    const live = this.#live(userKey, session.id);
+    const expected = session.lockVersion;
+
+    if (expected === 0 && live !== undefined) {
+      return 'CONFLICT';
+    }
+    if (expected !== undefined && expected > 0 && live?.session.lockVersion !== expected) {
+      return 'CONFLICT';
+    }
+
+    const stored =
+      expected === undefined ? { ...session } : { ...session, lockVersion: expected + 1 };
+    const sessions = this.#users.get(userKey) ?? new Map<string, ModelEntry>();
+    sessions.set(session.id, { session: stored, expiresAtMs: this.#clock() + ttlSeconds * 1000 });
+    this.#users.set(userKey, sessions);
+    return 'written';
+  }
+
+  delete(sessionId: string, userId: UserId): void {
+    this.#users.get(ReferenceModel.userKey(userId))?.delete(sessionId);
+  }
+
+  getAll(userId: UserId): StoredSession[] {
+    const nowMs = this.#clock();
+    const sessions = this.#users.get(ReferenceModel.userKey(userId)) ?? new Map();
+    return [...sessions.values()]
+      .filter((entry) => nowMs < entry.expiresAtMs)
+      .map((entry) => entry.session);
+  }
+
+  deleteAll(userId: UserId): void {
+    this.#users.delete(ReferenceModel.userKey(userId));
+  }
+
+  /** Removes expired entries and returns how many there were. */
+  prune(): number {
+    const nowMs = this.#clock();
+    let removed = 0;
+    for (const sessions of this.#users.values()) {
+      for (const [sessionId, entry] of sessions) {
+        if (entry.expiresAtMs <= nowMs) {
+          sessions.delete(sessionId);
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  /** The live copy's lock version, `null` for a copy without one, `undefined` when none. */
+  lockVersionOf(sessionId: string, userId: UserId): number | null | undefined {
+    const live = this.#live(ReferenceModel.userKey(userId), sessionId);
+    return live === undefined ? undefined : (live.session.lockVersion ?? null);
+  }
+
+  #live(userKey: string, sessionId: string): ModelEntry | undefined {
+    const entry = this.#users.get(userKey)?.get(sessionId);
+    return entry !== undefined && this.#clock() < entry.expiresAtMs ? entry : undefined;
+  }
+}
