@@ -1,20 +1,10 @@
 #!/usr/bin/env node
+import { parsePortArgument } from './cli-options.js';
 import { startMongoTestServer } from './server.js';
 
-/** Reads `--port N` from the arguments; 0 (any free port) when absent. */
-function parsePort(args: readonly string[]): number {
-  const flagIndex = args.indexOf('--port');
-  if (flagIndex < 0) return 0;
-
-  const port = Number(args[flagIndex + 1]);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new RangeError('mongo-test-server: --port needs an integer from 0 to 65535.');
-  }
-  return port;
-}
-
+/** Starts a server for manual use, prints its URL, and stops it on Ctrl-C or SIGTERM. */
 async function main(): Promise<void> {
-  const server = await startMongoTestServer({ port: parsePort(process.argv.slice(2)) });
+  const server = await startMongoTestServer({ port: parsePortArgument(process.argv.slice(2)) });
   console.log(server.url);
 
   const shutDown = (): void => {

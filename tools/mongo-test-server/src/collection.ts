@@ -108,9 +108,23 @@ export class Collection {
     return [...this.#documents.values()];
   }
 
-  /** Inserts a document, giving it an ObjectId `_id` first if it has none. */
+  /** The document with this `_id`, if stored; a hash lookup, so equality filters are cheap. */
+  findById(id: unknown): Document | undefined {
+    return this.#documents.get(canonicalKey(id));
+  }
+
+  /** Inserts a document; `_id` goes first, and becomes a new ObjectId when missing. */
   insert(document: Document): Document {
-    const stored = document._id === undefined ? { _id: new ObjectId(), ...document } : document;
+    const id = document._id === undefined ? new ObjectId() : document._id;
+    if (Array.isArray(id) || id instanceof RegExp) {
+      throw new CommandError(ErrorCodes.BadValue, `can't use a ${typeOfId(id)} for _id`);
+    }
+
+    // `_id` leads, as in MongoDB; assigned again so `_id: undefined` keeps the generated id.
+    return this.#store(Object.assign({ _id: id }, document, { _id: id }));
+  }
+
+  #store(stored: Document): Document {
     const idKey = canonicalKey(stored._id);
     if (this.#documents.has(idKey)) throw this.#idIndex().duplicateKeyError(this.namespace, stored);
 
@@ -269,6 +283,10 @@ export class Collection {
     }
     return undefined;
   }
+}
+
+function typeOfId(id: unknown): string {
+  return Array.isArray(id) ? 'array' : 'regex';
 }
 
 function idIndexSpec(): IndexSpec {

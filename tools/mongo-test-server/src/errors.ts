@@ -4,6 +4,7 @@ import type { Document } from 'bson';
 export const ErrorCodes = {
   BadValue: { code: 2, codeName: 'BadValue' },
   FailedToParse: { code: 9, codeName: 'FailedToParse' },
+  IllegalOperation: { code: 20, codeName: 'IllegalOperation' },
   NamespaceNotFound: { code: 26, codeName: 'NamespaceNotFound' },
   IndexNotFound: { code: 27, codeName: 'IndexNotFound' },
   CursorNotFound: { code: 43, codeName: 'CursorNotFound' },

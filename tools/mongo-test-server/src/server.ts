@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Document } from 'bson';
-import { type CommandContext, lookupCommand } from './commands/index.js';
+import { type CommandContext, type KnownCommand, lookupCommand } from './commands/index.js';
 import { CursorRegistry } from './cursors.js';
 import { CommandError, ErrorCodes, errorReply, toCommandError } from './errors.js';
 import {
@@ -253,8 +253,18 @@ class TestServer implements MongoTestServer {
       ...(collection === undefined ? {} : { collection }),
     });
     if (command === undefined) {
-      const error = new CommandError(ErrorCodes.CommandNotFound, `no such command: '${sentName}'`);
-      return errorReply(error);
+      return errorReply(
+        new CommandError(ErrorCodes.CommandNotFound, `no such command: '${sentName}'`),
+      );
+    }
+    // A standalone MongoDB refuses transactions the same way.
+    if (body.txnNumber !== undefined || body.autocommit !== undefined) {
+      return errorReply(
+        new CommandError(
+          ErrorCodes.IllegalOperation,
+          'Transaction numbers are only allowed on a replica set member or mongos',
+        ),
+      );
     }
 
     const context: CommandContext = {
@@ -264,6 +274,16 @@ class TestServer implements MongoTestServer {
       connectionId,
       database,
     };
+    return this.#run(command, body, context, collection);
+  }
+
+  /** Runs a known command, unless a failure set with `failNextWrite` takes its place. */
+  #run(
+    command: KnownCommand,
+    body: Document,
+    context: CommandContext,
+    collection: string | undefined,
+  ): Document | 'dropConnection' {
     const failure = command.isWrite ? this.#failures.take(command.name, collection) : undefined;
     if (failure === undefined) return runCommand(command.run, body, context);
     if (failure.kind !== 'network') return failureReply(command.name, body, failure);
@@ -273,7 +293,15 @@ class TestServer implements MongoTestServer {
   }
 
   #report(event: CommandEvent): void {
-    for (const listener of this.#listeners) listener(event);
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A throwing listener is a bug in the test that registered it; it must not take the
+        // connection down with it, so it is shown rather than rethrown.
+        console.error('mongo-test-server: an onCommand listener threw:', error);
+      }
+    }
   }
 }
 

@@ -251,3 +251,55 @@ describe('delete and count', () => {
     expect(harness.server.stats()).toEqual({});
   });
 });
+
+describe('values and operators', () => {
+  interface Stored {
+    _id: string;
+    payload?: Record<string, unknown>;
+    items?: Array<{ name: string; count: number }>;
+  }
+  const stored = () => harness.client.db('crud').collection<Stored>('stored');
+
+  it('round-trips keys that look like operators or paths inside embedded documents', async () => {
+    const payload = { $where: 'x', 'a.b': 1, '': 2, nested: { $gt: 3 } };
+    await stored().insertOne({ _id: 'p', payload });
+    expect(await stored().findOne({ _id: 'p' })).toEqual({ _id: 'p', payload });
+
+    const next = { ...payload, 'a.b': 5 };
+    await stored().updateOne({ _id: 'p' }, { $set: { payload: next } });
+    expect(await stored().findOne({ _id: 'p' })).toEqual({ _id: 'p', payload: next });
+  });
+
+  it('applies the positional operator and arrayFilters', async () => {
+    await stored().insertOne({
+      _id: 'i',
+      items: [
+        { name: 'a', count: 1 },
+        { name: 'b', count: 1 },
+      ],
+    });
+    await stored().updateOne({ _id: 'i', 'items.name': 'b' }, { $inc: { 'items.$.count': 1 } });
+    await stored().updateOne(
+      { _id: 'i' },
+      { $set: { 'items.$[item].count': 9 } },
+      { arrayFilters: [{ 'item.name': 'a' }] },
+    );
+    expect((await stored().findOne({ _id: 'i' }))?.items).toEqual([
+      { name: 'a', count: 9 },
+      { name: 'b', count: 2 },
+    ]);
+  });
+
+  it('refuses a transaction as a standalone server does', async () => {
+    const session = harness.client.startSession();
+    try {
+      session.startTransaction();
+      await expect(stored().insertOne({ _id: 't' }, { session })).rejects.toThrow(
+        /does not support retryable writes/,
+      );
+    } finally {
+      await session.endSession();
+    }
+    expect(await stored().countDocuments({ _id: 't' })).toBe(0);
+  });
+});

@@ -2,7 +2,14 @@ import type { Document } from 'bson';
 import { Aggregator, Query } from 'mingo';
 import type { Collection } from '../collection.js';
 import { CommandError, ErrorCodes } from '../errors.js';
-import { canonicalKey, deepClone, getPath, isTruthy, toNumber } from '../values.js';
+import {
+  canonicalKey,
+  deepClone,
+  getPath,
+  isOperatorDocument,
+  isTruthy,
+  toNumber,
+} from '../values.js';
 import {
   type CommandHandler,
   documentArray,
@@ -23,16 +30,28 @@ export interface Selection {
 export function select(collection: Collection | undefined, selection: Selection): Document[] {
   if (collection === undefined) return [];
 
+  const filter = selection.filter ?? {};
   const projection = nonEmpty(selection.projection);
-  let cursor = new Query(selection.filter ?? {}, {}).find<Document>(
-    collection.documents(),
-    projection,
-  );
+  let cursor = new Query(filter, {}).find<Document>(candidates(collection, filter), projection);
   const sort = nonEmpty(withoutNatural(selection.sort));
   if (sort !== undefined) cursor = cursor.sort(sort);
   if (selection.skip !== undefined && selection.skip > 0) cursor = cursor.skip(selection.skip);
   if (selection.limit !== undefined && selection.limit > 0) cursor = cursor.limit(selection.limit);
   return cursor.all();
+}
+
+/**
+ * The documents a filter can match: with an `_id` equality only the one found by hash, so the
+ * store's per-key operations do not scan the collection; otherwise all of them.
+ */
+function candidates(collection: Collection, filter: Document): Document[] {
+  const id: unknown = filter._id;
+  if (id === undefined || isOperatorDocument(id) || id instanceof RegExp) {
+    return collection.documents();
+  }
+
+  const found = collection.findById(id);
+  return found === undefined ? [] : [found];
 }
 
 /** Applies a projection to one document, as `findAndModify` returns it. */
