@@ -89,10 +89,11 @@ export const harness = {
   capabilities: {
     harnessModule: import.meta.url,
     signing: true,
-    // A real MongoDB deletes expired documents through its TTL monitor, which runs about
-    // once every 60 s. The test server's monitor runs only when a test calls it, so the
-    // real-time case is left to a real MongoDB; the store's own tests drive the test
-    // server's monitor on an injected clock instead.
+    // The real-time case waits on the real clock for the backend to free an expired
+    // session. A real MongoDB does it through its TTL monitor, which runs about once every
+    // 60 s, hence 75 s. The test server's TTL monitor runs only when a test calls it, so
+    // there the case would only see the store's own sweep, which the suite's cleanup cases
+    // already cover on the manual clock; the store's tests drive the test server's monitor.
     realTimeExpiry: realMongoUrl !== undefined,
     realTimeCleanupMs: 75_000,
   },

@@ -157,6 +157,24 @@ describe('one command per operation', () => {
     await store.close();
   });
 
+  it('lists a user with more sessions than one batch holds, through find and getMore', async () => {
+    const store = openStore();
+    const count = 150;
+    for (let index = 0; index < count; index++) {
+      await store.upsert({ id: `sid-${index}`, userId: 1 }, 60);
+    }
+    await store.upsert({ id: 'other', userId: 2 }, 60);
+    commands.clear();
+
+    const sessions = await store.getAll(1);
+
+    expect(sessions).toHaveLength(count);
+    expect(new Set(sessions.map((session) => session.id)).size).toBe(count);
+    expect(commands.names[0]).toBe('find');
+    expect(commands.names.slice(1).every((name) => name === 'getMore')).toBe(true);
+    await store.close();
+  });
+
   it('sends one rejected update for a compare-and-set that conflicts', async () => {
     const store = openStore();
     await store.upsert({ id: 'sid', userId: 1, lockVersion: 0 }, 60);

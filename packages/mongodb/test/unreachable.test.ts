@@ -2,7 +2,7 @@ import { SessionStoreError } from '@sessionstore/core';
 import { MongoClient } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MongoSessionStore } from '../src/index.js';
-import { closedLoopbackPort } from './closed-port.js';
+import { closedLoopbackPort, silentLoopbackServer } from './closed-port.js';
 
 const TIMEOUT_MS = 300;
 // Generous for a loaded 2-core machine, and far below the driver's 30 s default.
@@ -109,5 +109,32 @@ describe('an unreachable MongoDB', () => {
 
     expect(performance.now() - startedMs).toBeLessThan(SLACK_MS);
     expect(error).toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it('bounds a call to a server that accepts the connection and never answers', async () => {
+    const silent = await silentLoopbackServer();
+    // The app's client keeps the driver's 30 s connect and server selection timeouts.
+    const client = new MongoClient(`mongodb://127.0.0.1:${silent.port}/?directConnection=true`);
+    const store = new MongoSessionStore({
+      client,
+      database: 'auth',
+      operationTimeoutMs: TIMEOUT_MS,
+    });
+
+    try {
+      const { error, elapsedMs } = await timedRejection(
+        store.upsert({ id: 'sid', userId: 1 } as never, 60),
+      );
+
+      expect(error.code).toBe('UNAVAILABLE');
+      expect(error.message).toBe(
+        `@sessionstore/mongodb: upsert() failed: MongoDB did not answer within operationTimeoutMs (${TIMEOUT_MS} ms).`,
+      );
+      expect(elapsedMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+    } finally {
+      await store.close();
+      await client.close();
+      await silent.stop();
+    }
   });
 });
