@@ -1,1 +1,208 @@
-export {};
+#!/usr/bin/env node
+// The soak's command line: `pnpm soak [--adapter NAME] [--seconds N] [--seed N] ...`.
+// It prints through process.stdout/stderr, since the project's lint keeps `console` out
+// of src.
+import { parseArgs } from 'node:util';
+import { ManualClock } from './clock.js';
+import { randomSeed } from './random.js';
+import { formatReport, type Measurements, passed } from './report.js';
+import { runSoak } from './runner.js';
+import { ADAPTER_NAMES, type AdapterName, openTarget, type SoakTarget } from './targets.js';
+
+const USAGE = `Usage: pnpm soak [options]
+
+  --adapter NAME        sqlite, postgres, redis or mongodb (repeatable); default all of them
+  --seconds N           how long the workload runs per adapter, 1 to 3600; default 30
+  --seed N              fixes the workload (1 to 4294967295); default random, always printed
+  --users N             users in the workload, 1 to 100000; default 200
+  --parallel N          users acting at once, 1 to 1000; default 24
+  --max-calls N         store calls per adapter at most; default 5000000
+  --call-timeout-ms N   one call's time bound before it counts as TIMEOUT; default 5000
+  --help                this text
+
+Services: SESSIONSTORE_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
+SESSIONSTORE_REDIS_URL (default redis://127.0.0.1:6379), SESSIONSTORE_MONGODB_URL (default:
+the in-repo MongoDB test server). Only loopback hosts are accepted.
+`;
+
+/** The command line, checked. */
+interface CliOptions {
+  adapters: AdapterName[];
+  seconds: number;
+  seed: number;
+  users: number;
+  parallelUsers: number;
+  maxCalls: number;
+  callTimeoutMs: number;
+}
+
+/** Time a run may take beyond its workload: opening, audit, cleanup. */
+const GRACE_MS = 90_000;
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseCli(argv);
+  if (options === undefined) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+
+  armHardCap(options);
+  let failures = 0;
+  for (const adapter of options.adapters) {
+    failures += (await soakOne(adapter, options)) ? 0 : 1;
+  }
+
+  const summary = failures === 0 ? 'every adapter passed' : `${failures} adapter(s) FAILED`;
+  process.stdout.write(`soak: ${summary} (seed ${options.seed}).\n`);
+  return failures === 0 ? 0 : 1;
+}
+
+async function soakOne(adapter: AdapterName, options: CliOptions): Promise<boolean> {
+  const clock = new ManualClock(Date.now());
+  let target: SoakTarget;
+  try {
+    target = await openTarget(adapter, clock.now);
+  } catch (error) {
+    process.stderr.write(`soak ${adapter}: FAIL: ${(error as Error).message}\n`);
+    return false;
+  }
+
+  try {
+    return await runAgainst(target, clock, options);
+  } finally {
+    await target.close();
+  }
+}
+
+async function runAgainst(
+  target: SoakTarget,
+  clock: ManualClock,
+  options: CliOptions,
+): Promise<boolean> {
+  process.stdout.write(`soak ${target.name}: seed ${options.seed}, ${options.seconds} s ...\n`);
+  const heapUsedBytesStart = heapUsedBytes();
+  const backendStart = await target.figures();
+
+  const result = await runSoak({
+    store: target.store,
+    clock,
+    seed: options.seed,
+    seconds: options.seconds,
+    maxCalls: options.maxCalls,
+    users: options.users,
+    parallelUsers: options.parallelUsers,
+    callTimeoutMs: options.callTimeoutMs,
+    countStored: () => target.countStored(),
+    onProgress: ({ elapsedMs, calls, divergences }) =>
+      process.stdout.write(
+        `  ${target.name} ${(elapsedMs / 1000).toFixed(0)} s: ${calls} calls, ` +
+          `${divergences} divergences\n`,
+      ),
+  });
+
+  const measurements: Measurements = {
+    heapUsedBytesStart,
+    heapUsedBytesEnd: heapUsedBytes(),
+    backendStart,
+    backendEnd: await target.figures(),
+  };
+  process.stdout.write(
+    formatReport(target.name, target.where, options.seconds, result, measurements),
+  );
+  return passed(result);
+}
+
+/** The heap in use, after a full collection when node runs with --expose-gc. */
+function heapUsedBytes(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * Ends the process if the whole run overstays its bound, even when a store hangs in a way
+ * the per-call timeout cannot cut short (opening or closing, for instance).
+ */
+function armHardCap(options: CliOptions): void {
+  const capMs = options.adapters.length * (options.seconds * 2_000 + GRACE_MS);
+  const timer = setTimeout(() => {
+    process.stderr.write(`soak: FAIL: the run exceeded its hard time cap of ${capMs} ms.\n`);
+    process.exit(3);
+  }, capMs);
+  timer.unref();
+}
+
+function parseCli(argv: string[]): CliOptions | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      adapter: { type: 'string', multiple: true },
+      seconds: { type: 'string' },
+      seed: { type: 'string' },
+      users: { type: 'string' },
+      parallel: { type: 'string' },
+      'max-calls': { type: 'string' },
+      'call-timeout-ms': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    return undefined;
+  }
+
+  return {
+    adapters: checkAdapters(values.adapter),
+    seconds: integerOption('--seconds', values.seconds, 30, 1, 3600),
+    seed: integerOption('--seed', values.seed, randomSeed(), 1, 2 ** 32 - 1),
+    users: integerOption('--users', values.users, 200, 1, 100_000),
+    parallelUsers: integerOption('--parallel', values.parallel, 24, 1, 1000),
+    maxCalls: integerOption('--max-calls', values['max-calls'], 5_000_000, 1, 1e9),
+    callTimeoutMs: integerOption('--call-timeout-ms', values['call-timeout-ms'], 5000, 1, 600_000),
+  };
+}
+
+function checkAdapters(names: string[] | undefined): AdapterName[] {
+  if (names === undefined || names.length === 0) {
+    return [...ADAPTER_NAMES];
+  }
+  for (const name of names) {
+    if (!(ADAPTER_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError(`--adapter must be one of ${ADAPTER_NAMES.join(', ')}, not "${name}".`);
+    }
+  }
+  return names as AdapterName[];
+}
+
+function integerOption(
+  flag: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (text === undefined) {
+    return fallback;
+  }
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new UsageError(`${flag} must be an integer from ${min} to ${max}, not "${text}".`);
+  }
+  return value;
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const usage =
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`soak: ${usage ? (error as Error).message : (error as Error).stack}\n`);
+    if (usage) {
+      process.stderr.write(USAGE);
+    }
+    process.exitCode = usage ? 2 : 1;
+  },
+);

@@ -1,0 +1,82 @@
+import type { UserId } from '@sessionstore/core';
+import type { Random } from './random.js';
+import type { ActionKind } from './stats.js';
+import { SESSION_IDS, type SoakUser } from './users.js';
+
+/** One action, with every random choice already made, so a seed fixes the workload. */
+export interface ActionPlan {
+  readonly kind: ActionKind;
+  readonly user: SoakUser;
+  /** The spelling of the user id the calls use. */
+  readonly userId: UserId;
+  readonly sessionId: string;
+  readonly ttlSeconds: number;
+  /** Seeds the session body the action writes. */
+  readonly payloadSeed: number;
+  /** The lock version a stale refresh sends. */
+  readonly staleLockVersion: number;
+}
+
+/** How often each action is chosen, in proportion. */
+export const ACTION_WEIGHTS: Readonly<Record<ActionKind, number>> = {
+  login: 18,
+  request: 30,
+  refresh: 14,
+  staleRefresh: 4,
+  racingRefresh: 3,
+  profileUpdate: 3,
+  logout: 8,
+  logoutEverywhere: 2,
+  devices: 12,
+  invalidUpsert: 1,
+};
+
+/** Time-to-live values the contract rejects. */
+export const INVALID_TTLS: readonly number[] = [0, -1, 1.5, Number.NaN, 2_147_483_648];
+
+/** Decides the next action of `user`. */
+export function planAction(random: Random, user: SoakUser): ActionPlan {
+  const kind = random.weighted(ACTION_WEIGHTS);
+  const sessionId = pickSessionId(random, user, kind);
+
+  return {
+    kind,
+    user,
+    userId: random.pick(user.aliases),
+    sessionId,
+    ttlSeconds: kind === 'invalidUpsert' ? random.pick(INVALID_TTLS) : pickTtlSeconds(random),
+    payloadSeed: random.nextUint32(),
+    staleLockVersion: pickStaleLockVersion(random, user, sessionId),
+  };
+}
+
+/**
+ * Mostly short lives, so sessions expire between one visit of a user and the next; some
+ * long ones, so users gather several devices; now and then the largest time to live.
+ */
+function pickTtlSeconds(random: Random): number {
+  const roll = random.fraction();
+  if (roll < 0.6) {
+    return random.integer(1, 8);
+  }
+  return roll < 0.98 ? random.integer(60, 3600) : 2_147_483_647;
+}
+
+/** A login picks any id, so it may meet a live one; other actions mostly use a known one. */
+function pickSessionId(random: Random, user: SoakUser, kind: ActionKind): string {
+  const known = [...user.known.keys()];
+  if (kind === 'login' || known.length === 0 || random.chance(0.2)) {
+    return random.pick(SESSION_IDS);
+  }
+  return random.pick(known);
+}
+
+/** A version the client held before, else one below (or above) the current one. */
+function pickStaleLockVersion(random: Random, user: SoakUser, sessionId: string): number {
+  const previous = user.previousVersions.get(sessionId) ?? [];
+  if (previous.length > 0 && random.chance(0.8)) {
+    return random.pick(previous);
+  }
+  const current = user.known.get(sessionId)?.lockVersion ?? 1;
+  return Math.max(1, current + random.pick([-1, 1, 2]));
+}

@@ -1,0 +1,296 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from '@sessionstore/core';
+import { startMongoTestServer } from '@sessionstore/mongo-test-server';
+import { MongoSessionStore } from '@sessionstore/mongodb';
+import { PostgresSessionStore } from '@sessionstore/postgres';
+import { RedisSessionStore } from '@sessionstore/redis';
+import { SqliteSessionStore } from '@sessionstore/sqlite';
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import pg from 'pg';
+import type { SoakStore } from './checker.js';
+import {
+  loopbackAddress,
+  mongodbUrl,
+  postgresUrl,
+  redisUrl,
+  ServiceError,
+  START_HINTS,
+} from './services.js';
+
+/** The adapters the soak can run, in the order it runs them. */
+export const ADAPTER_NAMES = ['sqlite', 'postgres', 'redis', 'mongodb'] as const;
+
+/** One adapter name. */
+export type AdapterName = (typeof ADAPTER_NAMES)[number];
+
+/** A store under test with the resources the soak made for it. */
+export interface SoakTarget {
+  readonly name: AdapterName;
+  /** Where it runs, without credentials: a file, a host and schema, a prefix. */
+  readonly where: string;
+  readonly store: SoakStore;
+  /** How many sessions the backend physically holds, expired or not. */
+  countStored(): Promise<number>;
+  /** Backend figures for the report: stored rows or keys, and memory where it has one. */
+  figures(): Promise<Record<string, number>>;
+  /** Closes the store and removes every file, schema, key or server made for the run. */
+  close(): Promise<void>;
+}
+
+/** Store options every target shares: the soak's clock and a background sweep each second. */
+const storeOptions = (clock: Clock) => ({ clock, pruneIntervalMs: 1_000 });
+
+const runId = (): string => randomBytes(5).toString('hex');
+
+/** Opens an adapter on resources of its own, ready to use. */
+export function openTarget(name: AdapterName, clock: Clock): Promise<SoakTarget> {
+  switch (name) {
+    case 'sqlite':
+      return openSqlite(clock);
+    case 'postgres':
+      return openPostgres(clock);
+    case 'redis':
+      return openRedis(clock);
+    case 'mongodb':
+      return openMongo(clock);
+  }
+}
+
+/** A database file in a temporary directory of its own, in WAL mode, removed afterwards. */
+async function openSqlite(clock: Clock): Promise<SoakTarget> {
+  const directory = mkdtempSync(join(tmpdir(), 'sessionstore-soak-'));
+  const file = join(directory, 'sessions.db');
+  const store = new SqliteSessionStore({ database: file, ...storeOptions(clock) });
+  const count = store.database.prepare(`SELECT count(*) FROM "${store.table}"`).pluck();
+
+  return {
+    name: 'sqlite',
+    where: `file ${file}`,
+    store,
+    countStored: async () => Number(count.get()),
+    figures: async () => ({ rows: Number(count.get()), fileBytes: filesBytes(file) }),
+    close: async () => {
+      await store.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+function filesBytes(file: string): number {
+  return [file, `${file}-wal`].reduce((sum, path) => {
+    try {
+      return sum + statSync(path).size;
+    } catch {
+      return sum; // The WAL file exists only while a connection has it open.
+    }
+  }, 0);
+}
+
+/** A schema of its own on the test server, dropped afterwards. */
+async function openPostgres(clock: Clock): Promise<SoakTarget> {
+  const address = loopbackAddress(postgresUrl(), 'SESSIONSTORE_POSTGRES_URL');
+  const pool = new pg.Pool({
+    connectionString: postgresUrl(),
+    max: 8,
+    connectionTimeoutMillis: 5_000,
+    allowExitOnIdle: true,
+    application_name: 'sessionstore-soak',
+  });
+  // An idle connection that dies is dropped by the pool; a failing call reports it.
+  pool.on('error', () => {});
+  await ping(
+    () => pool.query('SELECT 1'),
+    'PostgreSQL',
+    address,
+    START_HINTS.postgres,
+    () => pool.end(),
+  );
+
+  const schema = `sessionstore_soak_${runId()}`;
+  const store = new PostgresSessionStore({ pool, schema, ...storeOptions(clock) });
+  const table = `"${schema}"."sessionstore_sessions"`;
+  const count = async () =>
+    (await pool.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${table}`)).rows[0]
+      ?.count ?? 0;
+
+  await store.prune(); // creates the schema and table before the first count
+  return {
+    name: 'postgres',
+    where: `PostgreSQL ${address}, schema ${schema}`,
+    store,
+    countStored: count,
+    figures: async () => ({ rows: await count(), tableBytes: await tableBytes(pool, table) }),
+    close: async () => {
+      await store.close();
+      try {
+        await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await pool.end();
+      }
+    },
+  };
+}
+
+async function tableBytes(pool: pg.Pool, table: string): Promise<number> {
+  const { rows } = await pool.query<{ bytes: string }>(
+    `SELECT pg_total_relation_size('${table}')::text AS bytes`,
+  );
+  return Number(rows[0]?.bytes ?? 0);
+}
+
+/** Keys under a prefix of its own on the test server, deleted afterwards. */
+async function openRedis(clock: Clock): Promise<SoakTarget> {
+  const address = loopbackAddress(redisUrl(), 'SESSIONSTORE_REDIS_URL');
+  const client = new Redis(redisUrl(), {
+    lazyConnect: true,
+    connectTimeout: 5_000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {}); // Failures surface as rejected calls.
+  await ping(
+    () => client.connect(),
+    'Redis',
+    address,
+    START_HINTS.redis,
+    async () => client.disconnect(),
+  );
+
+  const prefix = `sessionstore-soak-${runId()}:`;
+  const store = new RedisSessionStore({ client, prefix, ...storeOptions(clock) });
+  const count = () => countRedisSessions(client, prefix);
+
+  return {
+    name: 'redis',
+    where: `Redis ${address}, prefix ${prefix}`,
+    store,
+    countStored: count,
+    figures: async () => ({ sessions: await count(), usedMemoryBytes: await usedMemory(client) }),
+    close: async () => {
+      await store.close();
+      try {
+        await deleteKeys(client, prefix);
+      } finally {
+        await client.quit();
+      }
+    },
+  };
+}
+
+const MAX_SCAN_STEPS = 100_000;
+
+/** Sums the index sorted sets under `prefix`: one entry per stored session. */
+async function countRedisSessions(client: Redis, prefix: string): Promise<number> {
+  let total = 0;
+  await scanKeys(client, prefix, 'zset', async (keys) => {
+    for (const key of keys) {
+      total += await client.zcard(key);
+    }
+  });
+  return total;
+}
+
+async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  await scanKeys(client, prefix, undefined, async (keys) => {
+    if (keys.length > 0) {
+      await client.unlink(...keys);
+    }
+  });
+}
+
+async function scanKeys(
+  client: Redis,
+  prefix: string,
+  type: string | undefined,
+  visit: (keys: string[]) => Promise<void>,
+): Promise<void> {
+  let cursor = '0';
+  for (let step = 0; step < MAX_SCAN_STEPS; step++) {
+    const typed = type === undefined ? [] : ['TYPE', type];
+    const [next, keys] = (await client.call(
+      'SCAN',
+      cursor,
+      'MATCH',
+      `${prefix}*`,
+      'COUNT',
+      '500',
+      ...typed,
+    )) as [string, string[]];
+    await visit(keys);
+    cursor = next;
+    if (cursor === '0') {
+      return;
+    }
+  }
+}
+
+/** `used_memory` from `INFO memory`: the whole server's, not only the soak's keys. */
+async function usedMemory(client: Redis): Promise<number> {
+  const info = await client.info('memory');
+  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN);
+}
+
+/**
+ * A real MongoDB when SESSIONSTORE_MONGODB_URL is set (in a database of its own, dropped
+ * afterwards); otherwise the in-repo wire-protocol test server, on the soak's clock.
+ */
+async function openMongo(clock: Clock): Promise<SoakTarget> {
+  const external = mongodbUrl();
+  const server = external === undefined ? await startMongoTestServer({ clock }) : undefined;
+  const url = external ?? server?.url ?? '';
+  const address = loopbackAddress(url, 'SESSIONSTORE_MONGODB_URL');
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
+  await ping(
+    () => client.connect(),
+    'MongoDB',
+    address,
+    START_HINTS.mongodb,
+    async () => {
+      await client.close();
+      await server?.stop();
+    },
+  );
+
+  const database = `sessionstore_soak_${runId()}`;
+  const store = new MongoSessionStore({ client, database, ...storeOptions(clock) });
+  const count = () => store.collection.countDocuments();
+
+  return {
+    name: 'mongodb',
+    where: `${server === undefined ? 'MongoDB' : 'MongoDB test server'} ${address}, database ${database}`,
+    store,
+    countStored: count,
+    figures: async () => ({ documents: await count() }),
+    close: async () => {
+      await store.close();
+      try {
+        await client.db(database).dropDatabase();
+      } finally {
+        await client.close();
+        await server?.stop();
+      }
+    },
+  };
+}
+
+/** Checks the service answers; otherwise cleans up and says how to start it. */
+async function ping(
+  probe: () => Promise<unknown>,
+  service: string,
+  address: string,
+  hint: string,
+  cleanUp: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await probe();
+  } catch (error) {
+    await cleanUp().catch(() => undefined);
+    throw new ServiceError(`soak: cannot reach ${service} at ${address}. ${hint}`, {
+      cause: error,
+    });
+  }
+}
