@@ -90,6 +90,14 @@ class CommandTimeoutError extends Error {
   }
 }
 
+/** The client ended, or the store closed, while a call waited for a connection. */
+class NotConnectedError extends Error {
+  constructor() {
+    super('The Redis client is not connected.');
+    this.name = 'NotConnectedError';
+  }
+}
+
 /**
  * A session store on Redis or Redis Cluster, through ioredis. Each user's sessions live in
  * two keys that share one hash tag: a sorted set of session ids scored by expiry, and a hash
@@ -246,6 +254,10 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     const keyList = [keys.index, keys.sessions];
     return this.#bounded(async (expired) => {
       await this.#whenReady();
+      if (this.#client.status !== 'ready') {
+        // Woken by the client ending or the store closing: sending now would only queue.
+        throw new NotConnectedError();
+      }
       return this.#evaluate(script, keyList, args, expired);
     });
   }

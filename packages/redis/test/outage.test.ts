@@ -142,6 +142,47 @@ describe('while Redis is down', () => {
   });
 });
 
+describe('a call waiting for a lost connection', () => {
+  it('is rejected, and never sent, when the store closes meanwhile', async () => {
+    const client = new Redis(serverUrl());
+    client.on('error', () => undefined);
+    const store = new RedisSessionStore<TestSession>({
+      client,
+      prefix: 'outage-closing:',
+      commandTimeoutMs: 5_000,
+    });
+    await store.getAll(1);
+    await server.stop();
+
+    const waiting = store.upsert({ id: 'sent-after-close', userId: 1 }, 60).catch((e) => e);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closedMs = performance.now();
+    await store.close();
+    const error = await waiting;
+    const rejectedAfterMs = performance.now() - closedMs;
+    await server.restart();
+    await client.ping();
+
+    expect(SessionStoreError.is(error, 'UNAVAILABLE'), String(error)).toBe(true);
+    expect(rejectedAfterMs).toBeLessThan(SLACK_MS);
+    // The restarted server has run no script at all: the waiting call was dropped, not queued.
+    expect(await client.info('commandstats')).not.toMatch(/cmdstat_eval/);
+    await client.quit();
+  });
+
+  it('is rejected at once when the application has quit its client', async () => {
+    const client = new Redis(serverUrl());
+    const store = new RedisSessionStore<TestSession>({ client, prefix: 'outage-quit:' });
+    await store.getAll(1);
+    await client.quit();
+
+    const startedMs = performance.now();
+    await expect(store.get('s', 1)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(performance.now() - startedMs).toBeLessThan(SLACK_MS);
+    await store.close();
+  });
+});
+
 describe('when the server forgets its scripts', () => {
   it('sends the script source again after NOSCRIPT and succeeds', async () => {
     const client = new Redis(serverUrl());
