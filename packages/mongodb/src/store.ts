@@ -116,11 +116,15 @@ export type MongoSessionStoreOptions = MongoConnectionOptions &
  *
  * @example
  * ```ts
- * import { MongoClient } from 'mongodb';
+ * import type { StoredSession } from '@sessionstore/core';
  * import { MongoSessionStore } from '@sessionstore/mongodb';
+ * import { MongoClient } from 'mongodb';
+ *
+ * type DeviceSession = StoredSession & { device: string };
  *
  * const client = new MongoClient('mongodb://127.0.0.1:27017');
- * const store = new MongoSessionStore({ client, database: 'auth' });
+ * await client.connect();
+ * const store = new MongoSessionStore<DeviceSession>({ client, database: 'auth' });
  * await store.upsert({ id: 'sid-1', userId: 42, device: 'laptop' }, 3600);
  * const session = await store.get('sid-1', 42);
  * await store.close(); // the client stays open
@@ -305,8 +309,12 @@ export class MongoSessionStore<S extends StoredSession = Session> extends Sessio
    * A create (`lockVersion` 0): the filter matches only an expired copy, which is then
    * overwritten. With no copy at all the upsert inserts one. With a live copy the filter
    * matches nothing, the upsert tries to insert a second document with the same `_id`, and
-   * the unique `_id` index refuses it: that duplicate key error is the conflict. Two racing
-   * creates meet the same index, so exactly one of them succeeds.
+   * the unique `_id` index refuses it: that duplicate key error is the conflict.
+   *
+   * Racing creates: with no copy, both insert and the unique index lets exactly one in. Over
+   * an expired copy, both match it, but MongoDB updates one document at a time: the loser
+   * hits a write conflict, is retried by the server against the updated (now live) copy, no
+   * longer matches, and its insert collides on `_id`. Either way exactly one succeeds.
    */
   async #create(write: RecordWrite, signal: AbortSignal): Promise<boolean> {
     try {
@@ -327,8 +335,9 @@ export class MongoSessionStore<S extends StoredSession = Session> extends Sessio
   /**
    * An update at `lockVersion` n: one document-level atomic update that matches only the
    * live copy at version n, never inserting, so a stale writer or a revoked session changes
-   * nothing. Of racing writers at the same version, MongoDB applies the first and the
-   * others no longer match.
+   * nothing. Of racing writers at the same version, MongoDB applies the first; the others
+   * hit a write conflict, are retried by the server against the new version, and no longer
+   * match.
    */
   async #update(write: RecordWrite, expected: number, signal: AbortSignal): Promise<boolean> {
     const result = await this.#collection.updateOne(
