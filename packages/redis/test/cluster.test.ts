@@ -1,7 +1,9 @@
+import { describeConformance } from '@sessionstore/conformance/vitest';
 import type { StoredSession } from '@sessionstore/core';
 import { RedisSessionStore, userKeys } from '@sessionstore/redis';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisHarness } from '../conformance.harness.js';
 import { TestClock } from './support/clock.js';
 import {
   makeTempDir,
@@ -51,6 +53,14 @@ async function onEachMaster<T>(work: (node: Redis) => Promise<T>): Promise<T[]> 
 
 for (const enableAutoPipelining of [false, true]) {
   describe(`Redis Cluster with auto-pipelining ${enableAutoPipelining ? 'on' : 'off'}`, () => {
+    // The whole suite, on a Cluster client of the harness's own that teardown quits.
+    describeConformance(
+      createRedisHarness({
+        client: () => openCluster(enableAutoPipelining),
+        name: `redis cluster, auto-pipelining ${enableAutoPipelining ? 'on' : 'off'}`,
+      }),
+    );
+
     let cluster: Cluster;
     let clock: TestClock;
     let store: RedisSessionStore<TestSession>;
