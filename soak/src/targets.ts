@@ -3,14 +3,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '@sessionstore/core';
-import { startMongoTestServer } from '@sessionstore/mongo-test-server';
-import { MongoSessionStore } from '@sessionstore/mongodb';
-import { PostgresSessionStore } from '@sessionstore/postgres';
-import { RedisSessionStore } from '@sessionstore/redis';
-import { SqliteSessionStore } from '@sessionstore/sqlite';
-import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
-import pg from 'pg';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
 import type { SoakStore } from './checker.js';
 import {
   loopbackAddress,
@@ -46,7 +40,10 @@ const storeOptions = (clock: Clock) => ({ clock, pruneIntervalMs: 1_000 });
 
 const runId = (): string => randomBytes(5).toString('hex');
 
-/** Opens an adapter on resources of its own, ready to use. */
+/**
+ * Opens an adapter on resources of its own, ready to use. Each adapter and its driver are
+ * imported only when asked for, so one adapter runs while another is not built.
+ */
 export function openTarget(name: AdapterName, clock: Clock): Promise<SoakTarget> {
   switch (name) {
     case 'sqlite':
@@ -62,6 +59,7 @@ export function openTarget(name: AdapterName, clock: Clock): Promise<SoakTarget>
 
 /** A database file in a temporary directory of its own, in WAL mode, removed afterwards. */
 async function openSqlite(clock: Clock): Promise<SoakTarget> {
+  const { SqliteSessionStore } = await import('@sessionstore/sqlite');
   const directory = mkdtempSync(join(tmpdir(), 'sessionstore-soak-'));
   const file = join(directory, 'sessions.db');
   const store = new SqliteSessionStore({ database: file, ...storeOptions(clock) });
@@ -92,6 +90,8 @@ function filesBytes(file: string): number {
 
 /** A schema of its own on the test server, dropped afterwards. */
 async function openPostgres(clock: Clock): Promise<SoakTarget> {
+  const { PostgresSessionStore } = await import('@sessionstore/postgres');
+  const { default: pg } = await import('pg');
   const address = loopbackAddress(postgresUrl(), 'SESSIONSTORE_POSTGRES_URL');
   const pool = new pg.Pool({
     connectionString: postgresUrl(),
@@ -144,6 +144,8 @@ async function tableBytes(pool: pg.Pool, table: string): Promise<number> {
 
 /** Keys under a prefix of its own on the test server, deleted afterwards. */
 async function openRedis(clock: Clock): Promise<SoakTarget> {
+  const { RedisSessionStore } = await import('@sessionstore/redis');
+  const { Redis } = await import('ioredis');
   const address = loopbackAddress(redisUrl(), 'SESSIONSTORE_REDIS_URL');
   const client = new Redis(redisUrl(), {
     lazyConnect: true,
@@ -239,6 +241,9 @@ async function usedMemory(client: Redis): Promise<number> {
  * afterwards); otherwise the in-repo wire-protocol test server, on the soak's clock.
  */
 async function openMongo(clock: Clock): Promise<SoakTarget> {
+  const { MongoSessionStore } = await import('@sessionstore/mongodb');
+  const { startMongoTestServer } = await import('@sessionstore/mongo-test-server');
+  const { MongoClient } = await import('mongodb');
   const external = mongodbUrl();
   const server = external === undefined ? await startMongoTestServer({ clock }) : undefined;
   const url = external ?? server?.url ?? '';
