@@ -8,7 +8,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { canonicalUserId } from '@sessionstore/core';
-import { PostgresSessionStore } from '@sessionstore/postgres';
+import { createSchemaSql, PostgresSessionStore } from '@sessionstore/postgres';
 import pg from 'pg';
 
 /** @typedef {import('@sessionstore/conformance').ConformanceHarness} ConformanceHarness */
@@ -40,11 +40,20 @@ export function createPostgresHarness(settings = {}) {
     return pool;
   };
 
+  /** @type {Set<string>} */
+  const created = new Set();
+
+  // A hook may run before the store's first call, when the store has not created its table
+  // yet; the hook then creates it with the exported SQL, as a migration would.
   /** @param {object} store */
-  const tableOf = (store) => {
+  const tableOf = async (store) => {
     const table = tables.get(store);
     if (table === undefined) {
       throw new Error('The postgres harness did not create this store.');
+    }
+    if (!created.has(table)) {
+      await openPool().query(createSchemaSql({ schema, table }));
+      created.add(table);
     }
     return `"${schema}"."${table}"`;
   };
@@ -82,14 +91,14 @@ export function createPostgresHarness(settings = {}) {
     hooks: {
       async countStored(store) {
         const { rows } = await openPool().query(
-          `SELECT count(*)::int AS count FROM ${tableOf(store)}`,
+          `SELECT count(*)::int AS count FROM ${await tableOf(store)}`,
         );
         return rows[0].count;
       },
 
       async writeRawRecord(store, userId, sessionId, record, expiresAtMs) {
         await openPool().query(
-          `INSERT INTO ${tableOf(store)} (user_key, session_id, expires_at_ms, record) ` +
+          `INSERT INTO ${await tableOf(store)} (user_key, session_id, expires_at_ms, record) ` +
             'VALUES ($1, $2, $3, $4) ON CONFLICT (user_key, session_id) ' +
             'DO UPDATE SET record = EXCLUDED.record, expires_at_ms = EXCLUDED.expires_at_ms',
           [canonicalUserId(userId, keyContext), sessionId, String(expiresAtMs), record],
@@ -98,7 +107,7 @@ export function createPostgresHarness(settings = {}) {
 
       async readRawRecord(store, userId, sessionId) {
         const { rows } = await openPool().query(
-          `SELECT record FROM ${tableOf(store)} WHERE user_key = $1 AND session_id = $2`,
+          `SELECT record FROM ${await tableOf(store)} WHERE user_key = $1 AND session_id = $2`,
           [canonicalUserId(userId, keyContext), sessionId],
         );
         return rows[0]?.record ?? null;
