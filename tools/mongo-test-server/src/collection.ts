@@ -171,8 +171,7 @@ export class Collection {
    * cannot be built over the documents already stored.
    */
   createIndex(spec: IndexSpec): boolean {
-    const existing = this.#findConflicting(spec);
-    if (existing !== undefined) return false;
+    if (this.#hasIdentical(spec)) return false;
 
     const index = new Index(spec);
     for (const [idKey, document] of this.#documents) {
@@ -253,40 +252,52 @@ export class Collection {
     }
   }
 
-  #findConflicting(spec: IndexSpec): IndexSpec | undefined {
+  /**
+   * True when an identical index exists. Throws, as MongoDB does, when the name is taken by
+   * another key (86) or other options (85), or the key is indexed under another name (85).
+   */
+  #hasIdentical(spec: IndexSpec): boolean {
     const sameName = this.#indexes.get(spec.name)?.spec;
     if (sameName !== undefined) {
-      if (canonicalKey(sameName.key) !== canonicalKey(spec.key)) {
-        throw new CommandError(
-          ErrorCodes.IndexKeySpecsConflict,
-          `An existing index has the same name as the requested index but a different key: ` +
-            `${spec.name}`,
-        );
-      }
-      if (optionsKey(sameName) !== optionsKey(spec)) {
-        throw new CommandError(
-          ErrorCodes.IndexOptionsConflict,
-          `An existing index has the same name as the requested index but different options: ` +
-            `${spec.name}`,
-        );
-      }
-      return sameName;
+      checkSameNameMatches(sameName, spec);
+      return true;
     }
 
-    const sameKey = this.indexNameForKey(spec.key);
-    const sameKeySpec = sameKey === undefined ? undefined : this.#indexes.get(sameKey)?.spec;
-    if (sameKeySpec !== undefined && optionsKey(sameKeySpec) === optionsKey(spec)) {
+    const sameKey = this.indexSpecs().find(
+      (existing) =>
+        canonicalKey(existing.key) === canonicalKey(spec.key) &&
+        canonicalKey(existing.partialFilterExpression) ===
+          canonicalKey(spec.partialFilterExpression),
+    );
+    if (sameKey !== undefined) {
       throw new CommandError(
         ErrorCodes.IndexOptionsConflict,
-        `Index already exists with a different name: ${sameKeySpec.name}`,
+        `Index already exists with a different name: ${sameKey.name}`,
       );
     }
-    return undefined;
+    return false;
   }
 }
 
 function typeOfId(id: unknown): string {
   return Array.isArray(id) ? 'array' : 'regex';
+}
+
+function checkSameNameMatches(existing: IndexSpec, requested: IndexSpec): void {
+  if (canonicalKey(existing.key) !== canonicalKey(requested.key)) {
+    throw new CommandError(
+      ErrorCodes.IndexKeySpecsConflict,
+      `An existing index has the same name as the requested index but a different key: ` +
+        requested.name,
+    );
+  }
+  if (optionsKey(existing) !== optionsKey(requested)) {
+    throw new CommandError(
+      ErrorCodes.IndexOptionsConflict,
+      `An existing index has the same name as the requested index but different options: ` +
+        requested.name,
+    );
+  }
 }
 
 function idIndexSpec(): IndexSpec {

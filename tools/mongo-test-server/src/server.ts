@@ -257,15 +257,7 @@ class TestServer implements MongoTestServer {
         new CommandError(ErrorCodes.CommandNotFound, `no such command: '${sentName}'`),
       );
     }
-    // A standalone MongoDB refuses transactions the same way.
-    if (body.txnNumber !== undefined || body.autocommit !== undefined) {
-      return errorReply(
-        new CommandError(
-          ErrorCodes.IllegalOperation,
-          'Transaction numbers are only allowed on a replica set member or mongos',
-        ),
-      );
-    }
+    if (isTransactional(body)) return errorReply(transactionRefusal());
 
     const context: CommandContext = {
       storage: this.#storage,
@@ -312,6 +304,19 @@ class TestServer implements MongoTestServer {
  */
 function dropConnection(socket: Socket): void {
   socket.resetAndDestroy();
+}
+
+/** True for a command that is part of a transaction, which a standalone server refuses. */
+function isTransactional(body: Document): boolean {
+  return body.txnNumber !== undefined || body.autocommit !== undefined;
+}
+
+/** The error a standalone MongoDB answers a transaction with. */
+function transactionRefusal(): CommandError {
+  return new CommandError(
+    ErrorCodes.IllegalOperation,
+    'Transaction numbers are only allowed on a replica set member or mongos',
+  );
 }
 
 function runCommand(

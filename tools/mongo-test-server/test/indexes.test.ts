@@ -53,6 +53,13 @@ it('rejects a same-named index with another key with code 86', async () => {
   });
 });
 
+it('rejects the same key under another name with code 85', async () => {
+  await sessions().createIndex({ token: 1 }, { name: 'first' });
+  await expect(sessions().createIndex({ token: 1 }, { name: 'second' })).rejects.toMatchObject({
+    code: 85,
+  });
+});
+
 it('enforces a unique index with code 11000, keyPattern and keyValue', async () => {
   await sessions().createIndex({ token: 1 }, { unique: true });
   await sessions().insertOne({ _id: 'a', token: 't' });
