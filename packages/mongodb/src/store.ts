@@ -69,7 +69,8 @@ export type MongoConnectionOptions =
   | {
       /**
        * A connection string for a client the store opens, and closes in `close()`. Its
-       * `serverSelectionTimeoutMS` is set to `operationTimeoutMs`.
+       * `serverSelectionTimeoutMS` is set to `operationTimeoutMs`. Like any open
+       * `MongoClient`, it keeps the process alive until the store is closed.
        */
       url: string;
       /** The database to use; defaults to the one named in `url`, else MongoDB's `test`. */
