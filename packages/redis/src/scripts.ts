@@ -51,8 +51,9 @@ local function expireWithLastSession(index, sessions, nowMs)
 end
 `;
 
-function defineScript(name: string, body: string): RedisScript {
-  const lua = `${PRELUDE}\n${body.trim()}\n`;
+/** Builds a script; `helpers` prepends the shared functions for the scripts that use them. */
+function defineScript(name: string, body: string, helpers = false): RedisScript {
+  const lua = `${helpers ? PRELUDE : ''}\n${body.trim()}\n`;
   return Object.freeze({ name, lua, sha: createHash('sha1').update(lua).digest('hex') });
 }
 
@@ -101,6 +102,7 @@ redis.call('ZADD', index, ARGV[4], sessionId)
 expireWithLastSession(index, sessions, nowMs)
 return 1
 `,
+  true,
 );
 
 /**
@@ -116,6 +118,7 @@ dropExpired(KEYS[1], KEYS[2], ARGV[2])
 expireWithLastSession(KEYS[1], KEYS[2], tonumber(ARGV[2]))
 return 1
 `,
+  true,
 );
 
 /** ARGV: nowMs. Returns the live sessions as a flat list: id, record, id, record, ... */
@@ -151,4 +154,5 @@ local dropped = dropExpired(KEYS[1], KEYS[2], ARGV[1])
 expireWithLastSession(KEYS[1], KEYS[2], tonumber(ARGV[1]))
 return dropped
 `,
+  true,
 );

@@ -248,7 +248,10 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   /**
    * Runs one script within the time bound, waiting first for a lost connection to return.
    * A call whose bound ran out while it waited is never sent: the caller was already told it
-   * failed, so it must not change anything later.
+   * failed, so it must not change anything later. A call already sent when the connection
+   * drops is out of the store's hands: an application's client may resend it after the
+   * reconnect (ioredis's `autoResendUnfulfilledCommands`), which the store cannot turn off on
+   * a client it does not own.
    */
   #run(script: RedisScript, keys: UserKeys, args: string[]): Promise<unknown> {
     const keyList = [keys.index, keys.sessions];
