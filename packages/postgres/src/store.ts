@@ -63,7 +63,9 @@ export interface PostgresStoreBaseOptions extends CommonStoreOptions, TableLocat
 export interface PostgresPoolOptions extends PostgresStoreBaseOptions {
   /** The application's `pg.Pool`. The store never ends it. */
   pool: PostgresPool;
+  /** Not with `pool`: the store either uses a pool or opens one. */
   connectionString?: never;
+  /** Not with `pool`: set it on your own pool instead. */
   connectionTimeoutMillis?: never;
 }
 
@@ -79,6 +81,7 @@ export interface PostgresConnectionStringOptions extends PostgresStoreBaseOption
    * `UNAVAILABLE`, in ms. Defaults to 10,000.
    */
   connectionTimeoutMillis?: number;
+  /** Not with `connectionString`: the store either uses a pool or opens one. */
   pool?: never;
 }
 
@@ -163,16 +166,18 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
       write.lockVersion === null ? null : String(write.lockVersion),
       write.record,
     ];
-    const expected = write.expectedLockVersion;
     const nowMs = toBigintParam(write.nowMs);
+    const expected = write.expectedLockVersion;
 
+    if (expected === undefined) {
+      return (await this.#query(this.#statements.write, row)).rowCount === 1;
+    }
+
+    // Either statement changes no row when the compare-and-set fails: that is the conflict.
     const result =
-      expected === undefined
-        ? await this.#query(this.#statements.write, row)
-        : expected === 0
-          ? await this.#query(this.#statements.create, [...row, nowMs])
-          : await this.#query(this.#statements.update, [...row, nowMs, String(expected)]);
-
+      expected === 0
+        ? await this.#query(this.#statements.create, [...row, nowMs])
+        : await this.#query(this.#statements.update, [...row, nowMs, String(expected)]);
     return result.rowCount === 1;
   }
 
