@@ -1,0 +1,7 @@
+export {
+  KeyValueSessionStore,
+  type KeyValueSessionStoreOptions,
+  type StoredEntry,
+  sessionKey,
+  userIndexKey,
+} from './store.js';
