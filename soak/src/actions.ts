@@ -23,6 +23,8 @@ export async function runAction(plan: ActionPlan, environment: ActionEnvironment
   switch (plan.kind) {
     case 'login':
       return login(step);
+    case 'multiDeviceLogin':
+      return multiDeviceLogin(step);
     case 'request':
       return void (await read(step));
     case 'refresh':
@@ -63,6 +65,37 @@ async function login(step: Step): Promise<void> {
   if (outcome?.ok) {
     remember(plan.user, plan.sessionId, 1);
   }
+}
+
+/**
+ * Several devices log in at once: creates with distinct ids, sent in parallel. Distinct ids
+ * do not interact, so each outcome must be the model's whatever the order; then every
+ * created session must be listed.
+ */
+async function multiDeviceLogin(step: Step): Promise<void> {
+  const { plan, checker, context } = step;
+  const logins = plan.parallelSessionIds.map((sessionId, index) => {
+    const session = loginSession(
+      sessionId,
+      plan.userId,
+      step.nowMs,
+      plan.ttlSeconds,
+      plan.payloadSeed + index,
+    );
+    return { sessionId, call: upsertCall(session, plan.ttlSeconds) };
+  });
+  const outcomes = await Promise.all(logins.map(({ call }) => checker.onStore(call)));
+
+  for (const [index, { sessionId, call }] of logins.entries()) {
+    const model = await checker.onModel(call);
+    if (!checker.agree(context, `${call.text} (in parallel)`, outcomeAt(outcomes, index), model)) {
+      return;
+    }
+    if (model.ok) {
+      remember(plan.user, sessionId, 1);
+    }
+  }
+  await listDevices(step, plan.userId);
 }
 
 /** A request: reads the session, as every authenticated request does. */

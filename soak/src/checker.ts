@@ -1,5 +1,12 @@
 import type { Session, SessionStore } from '@sessionstore/core';
-import { type Outcome, sameOutcome, settle, showOutcome, sortedById } from './outcome.js';
+import {
+  describeDifference,
+  type Outcome,
+  sameOutcome,
+  settle,
+  showOutcome,
+  sortedById,
+} from './outcome.js';
 import {
   type ActionKind,
   countCall,
@@ -84,7 +91,13 @@ export class Checker {
       return true;
     }
 
-    this.diverge(context, callText, showOutcome(store), showOutcome(model));
+    this.diverge(
+      context,
+      callText,
+      showOutcome(store),
+      showOutcome(model),
+      describeDifference(store, model),
+    );
     return false;
   }
 
@@ -108,7 +121,13 @@ export class Checker {
   }
 
   /** Records a divergence described in words, and quarantines the user. */
-  diverge(context: CallContext, callText: string, store: string, model: string): void {
+  diverge(
+    context: CallContext,
+    callText: string,
+    store: string,
+    model: string,
+    difference = '',
+  ): void {
     recordDivergence(this.#stats, {
       round: context.round,
       user: context.user.key,
@@ -116,6 +135,7 @@ export class Checker {
       call: callText,
       store,
       model,
+      difference,
     });
     if (!context.user.quarantined) {
       context.user.quarantined = true;

@@ -47,9 +47,14 @@ async function main(argv: string[]): Promise<number> {
   }
 
   armHardCap(options);
+  const interrupted = stopOnSignals();
   let failures = 0;
   for (const adapter of options.adapters) {
-    failures += (await soakOne(adapter, options)) ? 0 : 1;
+    if (interrupted.aborted) {
+      failures++;
+      continue;
+    }
+    failures += (await soakOne(adapter, options, interrupted)) ? 0 : 1;
   }
 
   const summary = failures === 0 ? 'every adapter passed' : `${failures} adapter(s) FAILED`;
@@ -57,7 +62,11 @@ async function main(argv: string[]): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-async function soakOne(adapter: AdapterName, options: CliOptions): Promise<boolean> {
+async function soakOne(
+  adapter: AdapterName,
+  options: CliOptions,
+  signal: AbortSignal,
+): Promise<boolean> {
   const clock = new ManualClock(Date.now());
   let target: SoakTarget;
   try {
@@ -68,7 +77,7 @@ async function soakOne(adapter: AdapterName, options: CliOptions): Promise<boole
   }
 
   try {
-    return await runAgainst(target, clock, options);
+    return (await runAgainst(target, clock, options, signal)) && !signal.aborted;
   } finally {
     await target.close();
   }
@@ -78,6 +87,7 @@ async function runAgainst(
   target: SoakTarget,
   clock: ManualClock,
   options: CliOptions,
+  signal: AbortSignal,
 ): Promise<boolean> {
   process.stdout.write(`soak ${target.name}: seed ${options.seed}, ${options.seconds} s ...\n`);
   const heapUsedBytesStart = heapUsedBytes();
@@ -92,6 +102,7 @@ async function runAgainst(
     users: options.users,
     parallelUsers: options.parallelUsers,
     callTimeoutMs: options.callTimeoutMs,
+    signal,
     countStored: () => target.countStored(),
     onProgress: ({ elapsedMs, calls, divergences }) =>
       process.stdout.write(
@@ -110,6 +121,24 @@ async function runAgainst(
     formatReport(target.name, target.where, options.seconds, result, measurements),
   );
   return passed(result);
+}
+
+/**
+ * The first Ctrl-C (or SIGTERM) ends the workload after the current round, so the audit
+ * and the clean-up of schemas, keys and files still run; a second one exits at once.
+ */
+function stopOnSignals(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      process.exit(130);
+    }
+    process.stderr.write(`soak: ${signal}: stopping after this round and cleaning up.\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
 }
 
 /** The heap in use, after a full collection when node runs with --expose-gc. */

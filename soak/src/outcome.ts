@@ -75,11 +75,85 @@ export function sortedById(value: unknown): unknown {
   );
 }
 
-/** A one-line description of an outcome for the divergence report. */
+/**
+ * A one-line description of an outcome for the divergence report: a session as its id,
+ * user id, lock version and refresh token; a listing as a list of those. The fields that
+ * differ are named by {@link describeDifference}.
+ */
 export function showOutcome(outcome: Outcome): string {
   if (!outcome.ok) {
     return `rejected ${outcome.code}: ${outcome.message}`;
   }
-  const text = inspect(outcome.value, { depth: 6, breakLength: Number.POSITIVE_INFINITY });
+  if (outcome.value === undefined) {
+    return 'resolved';
+  }
+
+  const value = Array.isArray(outcome.value)
+    ? outcome.value.map(sessionSummary)
+    : sessionSummary(outcome.value);
+  const text = inspect(value, { depth: 4, breakLength: Number.POSITIVE_INFINITY });
   return text.length > 600 ? `${text.slice(0, 597)}...` : text;
+}
+
+/**
+ * Where two resolved values differ: for listings, the session ids only one side has and
+ * the fields that differ in the others; for sessions, the fields that differ.
+ */
+export function describeDifference(store: Outcome, model: Outcome): string {
+  if (!store.ok || !model.ok) {
+    return '';
+  }
+  if (Array.isArray(store.value) && Array.isArray(model.value)) {
+    return listingDifference(store.value, model.value);
+  }
+  if (isRecord(store.value) && isRecord(model.value)) {
+    return `fields differ: ${differingFields(store.value, model.value).join(', ')}`;
+  }
+  return '';
+}
+
+function listingDifference(store: unknown[], model: unknown[]): string {
+  const storeById = byId(store);
+  const modelById = byId(model);
+  const onlyStore = [...storeById.keys()].filter((id) => !modelById.has(id));
+  const onlyModel = [...modelById.keys()].filter((id) => !storeById.has(id));
+  const changed = [...storeById].flatMap(([id, session]) => {
+    const other = modelById.get(id);
+    if (other === undefined || isDeepStrictEqual(session, other)) {
+      return [];
+    }
+    return [`${JSON.stringify(id)} (${differingFields(session, other).join(', ')})`];
+  });
+
+  return [
+    onlyStore.length > 0 ? `only the store lists ${JSON.stringify(onlyStore)}` : '',
+    onlyModel.length > 0 ? `only the model lists ${JSON.stringify(onlyModel)}` : '',
+    changed.length > 0 ? `contents differ for ${changed.join(', ')}` : '',
+    store.length !== storeById.size ? 'the store lists an id twice' : '',
+  ]
+    .filter((part) => part !== '')
+    .join('; ');
+}
+
+function byId(sessions: unknown[]): Map<string, Record<string, unknown>> {
+  return new Map(
+    sessions.filter(isRecord).map((session) => [String(session.id), session] as const),
+  );
+}
+
+function differingFields(store: Record<string, unknown>, model: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(store), ...Object.keys(model)]);
+  return [...keys].filter((key) => !isDeepStrictEqual(store[key], model[key]));
+}
+
+function sessionSummary(value: unknown): unknown {
+  if (!isRecord(value)) {
+    return value;
+  }
+  const { id, userId, lockVersion, refreshTokenId } = value;
+  return { id, userId, lockVersion, refreshTokenId };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

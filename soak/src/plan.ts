@@ -15,11 +15,14 @@ export interface ActionPlan {
   readonly payloadSeed: number;
   /** The lock version a stale refresh sends. */
   readonly staleLockVersion: number;
+  /** Distinct session ids that log in at once in a multi-device login. */
+  readonly parallelSessionIds: readonly string[];
 }
 
 /** How often each action is chosen, in proportion. */
 export const ACTION_WEIGHTS: Readonly<Record<ActionKind, number>> = {
-  login: 18,
+  login: 16,
+  multiDeviceLogin: 3,
   request: 30,
   refresh: 14,
   staleRefresh: 4,
@@ -47,6 +50,7 @@ export function planAction(random: Random, user: SoakUser): ActionPlan {
     ttlSeconds: kind === 'invalidUpsert' ? random.pick(INVALID_TTLS) : pickTtlSeconds(random),
     payloadSeed: random.nextUint32(),
     staleLockVersion: pickStaleLockVersion(random, user, sessionId),
+    parallelSessionIds: pickDistinctIds(random, random.integer(2, 5)),
   };
 }
 
@@ -69,6 +73,14 @@ function pickSessionId(random: Random, user: SoakUser, kind: ActionKind): string
     return random.pick(SESSION_IDS);
   }
   return random.pick(known);
+}
+
+function pickDistinctIds(random: Random, count: number): string[] {
+  const ids = new Set<string>();
+  while (ids.size < count) {
+    ids.add(random.pick(SESSION_IDS));
+  }
+  return [...ids];
 }
 
 /** A version the client held before, else one below (or above) the current one. */

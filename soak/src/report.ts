@@ -49,6 +49,7 @@ export function formatReport(
         `${divergence.action}: ${divergence.call}`,
       `       store: ${divergence.store}`,
       `       model: ${divergence.model}`,
+      ...(divergence.difference === '' ? [] : [`       where: ${divergence.difference}`]),
     ]),
     ...(stats.divergenceCount > stats.divergences.length
       ? [`    ... ${stats.divergenceCount - stats.divergences.length} more not shown`]

@@ -41,6 +41,8 @@ export interface SoakOptions {
   readonly onProgress?: (progress: SoakProgress) => void;
   /** Default 5,000. */
   readonly progressIntervalMs?: number;
+  /** Ends the workload early (at the end of the current round); the audit still runs. */
+  readonly signal?: AbortSignal;
 }
 
 /** A snapshot while the workload runs. */
@@ -135,6 +137,9 @@ async function runRounds(
     if (performance.now() >= deadlineMs || totalCalls(stats) >= settings.maxCalls) {
       break;
     }
+    if (settings.signal?.aborted) {
+      break;
+    }
     if (active.length === 0) {
       break;
     }
@@ -197,6 +202,7 @@ async function pruneEvery(
       call: 'prune()',
       store: showOutcome(pruned.store),
       model: showOutcome(pruned.model),
+      difference: '',
     });
   }
 }
@@ -257,6 +263,7 @@ async function pruneAndCount(
       call: 'count of stored sessions after prune()',
       store: counted.ok ? String(stored) : showOutcome(counted),
       model: String(model.size),
+      difference: '',
     });
   }
   return stored;

@@ -9,6 +9,7 @@ export type Method = (typeof METHODS)[number];
 /** The auth-layer actions the workload is made of; each is one or more store calls. */
 export const ACTION_KINDS = [
   'login',
+  'multiDeviceLogin',
   'request',
   'refresh',
   'staleRefresh',
@@ -36,6 +37,8 @@ export interface Divergence {
   readonly call: string;
   readonly store: string;
   readonly model: string;
+  /** Where the two differ, when both resolved; empty otherwise. */
+  readonly difference: string;
 }
 
 /** Everything a run counts. */

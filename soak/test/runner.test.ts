@@ -132,7 +132,7 @@ describe('runSoak against a faulty store', () => {
     const [first] = result.stats.divergences;
     expect(first?.user).toEqual(expect.any(String));
     expect(first?.call).toMatch(/^(get|getAll|upsert)\(/);
-    expect(first?.store).not.toBe(first?.model);
+    expect(`${first?.store} ${first?.difference}`).not.toBe(first?.model);
     expect(passed(result)).toBe(false);
   });
 
