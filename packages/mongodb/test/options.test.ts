@@ -3,10 +3,8 @@ import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MongoSessionStore, type MongoSessionStoreOptions } from '../src/index.js';
 
-// The client is never connected: every case here must fail before any I/O.
+// The client is never connected: every case here fails in the constructor, before any I/O.
 const client = new MongoClient('mongodb://127.0.0.1:9', { serverSelectionTimeoutMS: 100 });
-const commands: string[] = [];
-client.on('commandStarted', (event) => commands.push(event.commandName));
 
 afterAll(async () => {
   await client.close();
@@ -112,18 +110,5 @@ describe('MongoSessionStore options', () => {
     const store = new MongoSessionStore({ client: secondary, database: 'auth' });
 
     expect(store.collection.readPreference?.mode).toBe('primary');
-  });
-
-  it('sends no command while validating arguments of any method', async () => {
-    const store = new MongoSessionStore({ client, database: 'auth' });
-
-    await expect(store.get('', 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(store.upsert({ id: 's', userId: 1 } as never, 0)).rejects.toMatchObject({
-      code: 'INVALID_ARGUMENT',
-    });
-    await expect(store.getAll(1.5)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await store.close();
-    await expect(store.get('s', 1)).rejects.toMatchObject({ code: 'CLOSED' });
-    expect(commands).toEqual([]);
   });
 });

@@ -45,6 +45,31 @@ function openStore(options: Partial<MongoSessionStoreOptions> = {}) {
   } as MongoSessionStoreOptions);
 }
 
+describe('argument checks', () => {
+  it('rejects invalid arguments of every method before sending any command, indexes included', async () => {
+    const store = openStore();
+    const session = { id: 'sid', userId: 1 };
+
+    const calls: [string, () => Promise<unknown>][] = [
+      ['get', () => store.get('', 1)],
+      ['upsert ttl', () => store.upsert(session, 0)],
+      ['upsert value', () => store.upsert({ ...session, at: new Map() }, 60)],
+      ['upsert lockVersion', () => store.upsert({ ...session, lockVersion: -1 }, 60)],
+      ['delete', () => store.delete('sid', 1.5)],
+      ['getAll', () => store.getAll(Number.NaN)],
+      ['deleteAll', () => store.deleteAll('')],
+    ];
+    for (const [name, call] of calls) {
+      await expect(call(), name).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+
+    expect(commands.names).toEqual([]);
+    await store.close();
+    await expect(store.get('sid', 1)).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(commands.names).toEqual([]);
+  });
+});
+
 describe('the stored document', () => {
   it('keeps the user first in _id, expiry as a date, the lock version and the record as text', async () => {
     const store = openStore();
