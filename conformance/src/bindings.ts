@@ -15,7 +15,7 @@ import type { CaseResult, ConformanceCase, ConformanceOptions } from './types.js
 export const RUNNER_MARGIN_MS = 10_000;
 
 /** How long the runner's `afterAll` may spend in `harness.teardown`, in ms. */
-export const TEARDOWN_TIMEOUT_MS = 60_000;
+export const TEARDOWN_TIMEOUT_MS = 60_000 + RUNNER_MARGIN_MS;
 
 /** One case as a test runner registers it. */
 export interface PlannedCase {

@@ -8,7 +8,7 @@ import {
   type ReporterName,
   type ReportStream,
 } from './reporters.js';
-import { prepareRun, runCase, selectCases, summarize } from './runner.js';
+import { prepareRun, runCase, selectCases, summarize, teardownWithin } from './runner.js';
 import type { CaseResult } from './types.js';
 
 const USAGE = `Usage: sessionstore-conformance <harness module> [options]
@@ -99,7 +99,7 @@ async function runCli(options: CliOptions, streams: CliStreams): Promise<number>
     }
   } finally {
     try {
-      await harness.teardown?.();
+      await teardownWithin(harness);
     } catch (error) {
       teardownFailed = true;
       streams.err.write(`sessionstore-conformance: teardown() failed: ${describeError(error)}\n`);

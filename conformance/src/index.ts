@@ -62,6 +62,8 @@ export {
   selectCases,
   skipReason,
   summarize,
+  TEARDOWN_TIMEOUT_MS,
+  teardownWithin,
 } from './runner.js';
 export {
   type CaseContext,

@@ -2,6 +2,7 @@ import { after, describe, it } from 'node:test';
 import type { StoredSession } from '@sessionstore/core';
 import { planConformance, runPlannedCase, TEARDOWN_TIMEOUT_MS } from './bindings.js';
 import type { ConformanceHarness } from './harness.js';
+import { teardownWithin } from './runner.js';
 import type { ConformanceOptions } from './types.js';
 
 /**
@@ -26,7 +27,7 @@ export function describeConformance<S extends StoredSession>(
     const { run, planned } = await planConformance(harness as ConformanceHarness<never>, options);
     after(
       async () => {
-        await harness.teardown?.();
+        await teardownWithin(harness);
       },
       { timeout: TEARDOWN_TIMEOUT_MS },
     );

@@ -68,7 +68,7 @@ export async function prepareRun<S extends StoredSession>(
     harness: generic,
     caseTimeoutMs: checkTimeout(options.caseTimeoutMs),
     seed: options.seed ?? defaultSeed(),
-    methods: await probeMethods(generic),
+    methods: await probeMethods(generic, checkTimeout(options.caseTimeoutMs)),
   };
 }
 
@@ -216,10 +216,33 @@ export async function runConformance<S extends StoredSession>(
       options.onResult?.(result);
     }
   } finally {
-    await harness.teardown?.();
+    await teardownWithin(harness, TEARDOWN_TIMEOUT_MS);
   }
 
   return summarize(harness.name, results, performance.now() - startedMs);
+}
+
+/** How long `harness.teardown` may take, in ms. */
+export const TEARDOWN_TIMEOUT_MS = 60_000;
+
+/**
+ * Calls `harness.teardown`, if any, and waits for it at most `timeoutMs`.
+ *
+ * @throws the teardown's own error, or an Error when it did not finish in time.
+ */
+export async function teardownWithin(
+  harness: Pick<ConformanceHarness<StoredSession>, 'teardown'>,
+  timeoutMs: number = TEARDOWN_TIMEOUT_MS,
+): Promise<void> {
+  const outcome = await settleWithin(async () => {
+    await harness.teardown?.();
+  }, timeoutMs);
+  if (outcome.kind === 'failed') {
+    throw outcome.error;
+  }
+  if (outcome.kind === 'timeout') {
+    throw new Error(`The harness's teardown() did not finish within ${timeoutMs} ms.`);
+  }
 }
 
 /** Counts results into {@link ConformanceResults}. */
@@ -347,12 +370,14 @@ async function closeWithin(
 
 async function probeMethods(
   harness: ConformanceHarness<StoredSession>,
+  timeoutMs: number,
 ): Promise<Set<StoreMethod> | undefined> {
-  let store: SessionStore<StoredSession>;
-  try {
+  let store: SessionStore<StoredSession> | undefined;
+  const outcome = await settleWithin(async () => {
     store = await harness.create({ clock: new ManualClock().now });
-  } catch {
-    // Each case opens its own store and reports the failure where it happens.
+  }, timeoutMs);
+  if (outcome.kind !== 'passed' || store === undefined) {
+    // Each case opens its own store and reports the failure (or the hang) where it happens.
     return undefined;
   }
 

@@ -2,6 +2,7 @@ import type { StoredSession } from '@sessionstore/core';
 import { afterAll, describe, it } from 'vitest';
 import { planConformance, runPlannedCase, TEARDOWN_TIMEOUT_MS } from './bindings.js';
 import type { ConformanceHarness } from './harness.js';
+import { teardownWithin } from './runner.js';
 import type { ConformanceOptions } from './types.js';
 
 /**
@@ -25,7 +26,7 @@ export function describeConformance<S extends StoredSession>(
   describe(harness.name, async () => {
     const { run, planned } = await planConformance(harness as ConformanceHarness<never>, options);
     afterAll(async () => {
-      await harness.teardown?.();
+      await teardownWithin(harness);
     }, TEARDOWN_TIMEOUT_MS);
 
     for (const item of planned) {
