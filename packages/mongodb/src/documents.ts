@@ -23,6 +23,7 @@ export interface SessionDocumentId {
  * `a.b`, the empty key) ever becomes a MongoDB field name, operator or path.
  */
 export interface SessionDocument {
+  /** The user and the session: unique, and the only unique index the store relies on. */
   _id: SessionDocumentId;
   /** When the session stops being live; the TTL index frees the space some time after. */
   expiresAt: Date;
