@@ -104,6 +104,17 @@ describe('MongoSessionStore options', () => {
     expect(`${error.message}\n${error.stack}`).not.toMatch(/hunter2|alice/);
   });
 
+  it('takes the database from the url unless the database option names one', async () => {
+    const fromUrl = new MongoSessionStore({ url: 'mongodb://127.0.0.1:9/fromurl' });
+    const named = new MongoSessionStore({ url: 'mongodb://127.0.0.1:9/fromurl', database: 'auth' });
+
+    expect(fromUrl.collection.dbName).toBe('fromurl');
+    expect(named.collection.dbName).toBe('auth');
+    expect(named.collection.collectionName).toBe('sessions');
+    await fromUrl.close();
+    await named.close();
+  });
+
   it('reads from the primary whatever the client prefers', () => {
     const secondary = new MongoClient('mongodb://127.0.0.1:9', { readPreference: 'secondary' });
 
