@@ -129,8 +129,16 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
    *   and `connectionString`.
    */
   constructor(options: PostgresSessionStoreOptions) {
-    super(options, { store: STORE_NAME, pruneIntervalMs: options.pruneIntervalMs ?? 60_000 });
+    // `options ?? {}` lets a call from JavaScript without options reach the check below.
+    super(options ?? {}, {
+      store: STORE_NAME,
+      pruneIntervalMs: options?.pruneIntervalMs ?? 60_000,
+    });
     const context = { store: STORE_NAME, method: 'the constructor' };
+    if (options === null || typeof options !== 'object') {
+      throw invalidArgument(context, 'options must be an object with a pool or a connectionString');
+    }
+
     this.#table = resolveTable(options, context);
     this.#createSchema = checkCreateSchema(options.createSchema, context);
     this.#statements = buildStatements(this.#table);
@@ -267,9 +275,9 @@ function openPool(options: PostgresConnectionStringOptions, context: ArgumentCon
   if (typeof connectionString !== 'string' || connectionString.trim() === '') {
     throw invalidArgument(context, 'give either a pool or a non-empty connectionString');
   }
-  if (/^postgres(ql)?:\/\//i.test(connectionString) && !URL.canParse(connectionString)) {
-    // The string itself is left out: it may hold a password.
-    throw invalidArgument(context, 'the connectionString option is not a valid URL');
+  if (!canParseConnectionString(connectionString)) {
+    // The string itself, and pg's error about it, are left out: they may hold a password.
+    throw invalidArgument(context, 'the connectionString option could not be parsed');
   }
 
   const connectionTimeoutMillis =
@@ -286,6 +294,19 @@ function openPool(options: PostgresConnectionStringOptions, context: ArgumentCon
   });
   pool.on('error', ignoreIdleClientError);
   return pool;
+}
+
+// pg parses a connection string in the Client constructor, which opens nothing; parsing it
+// here turns a malformed string into INVALID_ARGUMENT now, rather than UNAVAILABLE on every
+// call. pg's parser is the judge, since it accepts forms a WHATWG URL rejects (a socket
+// directory in `?host=` with no host before it).
+function canParseConnectionString(connectionString: string): boolean {
+  try {
+    new pg.Client({ connectionString });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // The pool emits 'error' when an idle connection dies (a server restart, a terminated

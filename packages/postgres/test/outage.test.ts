@@ -132,4 +132,13 @@ describe('credentials never reach a message', () => {
     expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(everythingPrinted(error)).not.toContain(secret);
   });
+
+  it('a socket-directory URL without a host is accepted, as pg accepts it', async () => {
+    const connectionString = 'postgres://sessionstore@/test?host=/nonexistent/sessionstore';
+
+    const store = new PostgresSessionStore({ connectionString });
+
+    await expect(store.get('s', 1)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await store.close();
+  });
 });

@@ -32,6 +32,21 @@ async function backendCount(applicationName: string): Promise<number> {
 }
 
 describe('ownership', () => {
+  it('the constructor wants exactly one of pool and connectionString', () => {
+    const both = { pool, connectionString: postgresUrl } as unknown as { pool: pg.Pool };
+    const neither = {} as unknown as { pool: pg.Pool };
+    const notAPool = { pool: {} } as unknown as { pool: pg.Pool };
+
+    for (const options of [both, neither, notAPool, undefined]) {
+      expect(
+        () =>
+          new PostgresSessionStore(
+            options as ConstructorParameters<typeof PostgresSessionStore>[0],
+          ),
+      ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+  });
+
   it("close() leaves the application's pool open", async () => {
     const store = new PostgresSessionStore<TestSession>({ pool, schema, table: 'app_pool' });
     await store.upsert({ id: 's', userId: 1 }, 60);
