@@ -145,6 +145,72 @@ describe('the cluster after both runs', () => {
   });
 });
 
+describe('a cluster with one master down', () => {
+  it('rejects calls for that master with UNAVAILABLE within the bound, serves the others, then recovers', async () => {
+    const cluster = openCluster(false);
+    cluster.on('error', () => undefined);
+    const store = new RedisSessionStore<TestSession>({
+      client: cluster,
+      prefix: 'cluster-outage:',
+      commandTimeoutMs: 500,
+    });
+    const stopped = servers[1];
+    if (stopped === undefined) throw new Error('The test cluster has no second master.');
+    const userIds = Array.from({ length: 30 }, (_, index) => `outage-${index}`);
+    const onStopped = await usersServedBy(cluster, stopped.port, userIds);
+    const elsewhere = userIds.filter((userId) => !onStopped.includes(userId));
+    expect(onStopped.length).toBeGreaterThan(0);
+
+    try {
+      await stopped.stop();
+      for (const userId of onStopped.slice(0, 3)) {
+        const startedMs = performance.now();
+        await expect(store.upsert({ id: 's', userId }, 600)).rejects.toMatchObject({
+          code: 'UNAVAILABLE',
+        });
+        expect(performance.now() - startedMs).toBeLessThan(900);
+      }
+      for (const userId of elsewhere.slice(0, 3)) {
+        await store.upsert({ id: 's', userId }, 600);
+        expect(await store.get('s', userId)).toEqual({ id: 's', userId });
+      }
+    } finally {
+      await stopped.restart();
+    }
+
+    await eventually(() => store.upsert({ id: 'back', userId: onStopped[0] ?? '' }, 600));
+    expect(await store.get('back', onStopped[0] ?? '')).toMatchObject({ id: 'back' });
+    await store.close();
+    cluster.disconnect();
+  });
+});
+
+/** The users whose keys live on the master listening on `port`, by CLUSTER SLOTS. */
+async function usersServedBy(cluster: Cluster, port: number, userIds: string[]): Promise<string[]> {
+  const ranges = await cluster.cluster('SLOTS');
+  const served: string[] = [];
+  for (const userId of userIds) {
+    const slot = await cluster.cluster('KEYSLOT', userKeys('cluster-outage:', userId).index);
+    const range = ranges.find(([first, last]) => slot >= first && slot <= last);
+    if (range?.[2]?.[1] === port) served.push(userId);
+  }
+  return served;
+}
+
+/** Retries `work` until it resolves, for at most 20 s. */
+async function eventually(work: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await work();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 /** Which of the three masters serves a slot, by the even split `--cluster create` makes. */
 function ownerOf(slot: number): number {
   return Math.min(2, Math.floor(slot / (16384 / 3)));
