@@ -41,6 +41,16 @@ describe('connection', () => {
     expect(reply.ismaster).toBe(true);
   });
 
+  it('stops reporting commands to a listener once it unsubscribes', async () => {
+    const names: string[] = [];
+    const unsubscribe = harness.server.onCommand((event) => names.push(event.name));
+    await harness.client.db('admin').command({ ping: 1 });
+    unsubscribe();
+    await harness.client.db('admin').command({ ping: 1 });
+    // Heartbeats may arrive in between; only the pings tell.
+    expect(names.filter((name) => name === 'ping')).toEqual(['ping']);
+  });
+
   it('rejects an unknown command with code 59', async () => {
     await expect(harness.client.db('admin').command({ noSuchThing: 1 })).rejects.toMatchObject({
       code: 59,

@@ -135,6 +135,26 @@ it('creates, lists and drops collections and databases', async () => {
   expect(harness.server.stats()).toEqual({});
 });
 
+it('creates an existing collection again without error, as mongod 7 does', async () => {
+  const database = harness.client.db('indexes');
+  await database.createCollection('twice');
+  await database.createCollection('twice');
+  const names = (await database.listCollections({}, { nameOnly: true }).toArray()).map(
+    (entry) => entry.name,
+  );
+  expect(names).toEqual(['twice']);
+});
+
+it('lists the databases that hold collections', async () => {
+  await sessions().insertOne({ _id: 'a' });
+  await harness.client.db('other').collection('empty').createIndex({ a: 1 });
+  const { databases } = await harness.client.db('admin').admin().listDatabases();
+  expect(databases.map(({ name, empty }) => ({ name, empty }))).toEqual([
+    { name: 'indexes', empty: false },
+    { name: 'other', empty: true },
+  ]);
+});
+
 it('answers listIndexes on a missing collection with code 26', async () => {
   await expect(sessions().listIndexes().toArray()).rejects.toMatchObject({ code: 26 });
 });
