@@ -154,8 +154,14 @@ describe('a call waiting for a lost connection', () => {
     await store.getAll(1);
     await server.stop();
 
+    const listenersBefore = client.listenerCount('ready');
     const waiting = store.upsert({ id: 'sent-after-close', userId: 1 }, 60).catch((e) => e);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let turn = 0; turn < 1000 && client.listenerCount('ready') === listenersBefore; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(client.listenerCount('ready'), 'the call waits for the connection').toBeGreaterThan(
+      listenersBefore,
+    );
     const closedMs = performance.now();
     await store.close();
     const error = await waiting;
