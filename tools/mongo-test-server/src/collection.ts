@@ -46,6 +46,22 @@ class Index {
     return canonicalKey(values.map((value) => value ?? null));
   }
 
+  /**
+   * True when this is a TTL index (one field, `expireAfterSeconds`) that covers the document
+   * and the document's date plus `expireAfterSeconds` is at or before `nowMs`.
+   */
+  hasExpired(document: Document, nowMs: number): boolean {
+    const expireAfterSeconds = this.spec.expireAfterSeconds;
+    const field = this.fields[0];
+    if (expireAfterSeconds === undefined || field === undefined || this.fields.length > 1) {
+      return false;
+    }
+    if (this.#partialFilter !== undefined && !this.#partialFilter.test(document)) return false;
+
+    const expiresAtMs = expiryOf(getPath(document, field), expireAfterSeconds);
+    return expiresAtMs !== undefined && expiresAtMs <= nowMs;
+  }
+
   /** The `_id` key of the document holding `entryKey`, if any. */
   owner(entryKey: string): string | undefined {
     return this.#entries.get(entryKey);
@@ -215,16 +231,8 @@ export class Collection {
   expire(nowMs: number): number {
     let deletedCount = 0;
     for (const index of this.#indexes.values()) {
-      const expireAfterSeconds = index.spec.expireAfterSeconds;
-      const field = index.fields[0];
-      if (expireAfterSeconds === undefined || field === undefined || index.fields.length > 1) {
-        continue;
-      }
       for (const document of this.documents()) {
-        const expiresAtMs = expiryOf(getPath(document, field), expireAfterSeconds);
-        if (expiresAtMs !== undefined && expiresAtMs <= nowMs && this.remove(document)) {
-          deletedCount += 1;
-        }
+        if (index.hasExpired(document, nowMs) && this.remove(document)) deletedCount += 1;
       }
     }
     return deletedCount;

@@ -59,3 +59,16 @@ it('leaves collections without a TTL index alone', async () => {
   expect(await harness.server.runTtlMonitor()).toBe(0);
   expect(await sessions().countDocuments()).toBe(1);
 });
+
+it('expires only the documents a partial TTL index covers', async () => {
+  await sessions().createIndex(
+    { expiresAt: 1 },
+    { expireAfterSeconds: 0, partialFilterExpression: { createdAt: { $exists: true } } },
+  );
+  await sessions().insertMany([
+    { _id: 'covered', expiresAt: new Date(0), createdAt: new Date(0) },
+    { _id: 'uncovered', expiresAt: new Date(0) },
+  ]);
+  expect(await harness.server.runTtlMonitor()).toBe(1);
+  expect(await sessions().findOne({}, { projection: { _id: 1 } })).toEqual({ _id: 'uncovered' });
+});
