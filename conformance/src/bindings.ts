@@ -1,3 +1,4 @@
+import type { StoredSession } from '@sessionstore/core';
 import { describeError } from './assert.js';
 import { conformanceCases } from './cases/index.js';
 import type { ConformanceHarness } from './harness.js';
@@ -29,8 +30,8 @@ export interface PlannedCase {
 }
 
 /** Prepares a run and plans one test per selected case: what the bindings share. */
-export async function planConformance(
-  harness: ConformanceHarness<never>,
+export async function planConformance<S extends StoredSession>(
+  harness: ConformanceHarness<S>,
   options: ConformanceOptions,
 ): Promise<{ run: ConformanceRun; planned: PlannedCase[] }> {
   const run = await prepareRun(harness, options);

@@ -24,7 +24,7 @@ export function describeConformance<S extends StoredSession>(
   options: ConformanceOptions = {},
 ): void {
   describe(harness.name, async () => {
-    const { run, planned } = await planConformance(harness as ConformanceHarness<never>, options);
+    const { run, planned } = await planConformance(harness, options);
     after(
       async () => {
         await teardownWithin(harness);

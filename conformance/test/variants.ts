@@ -88,4 +88,6 @@ export const EXPECTED_CATCHES: Readonly<Record<string, readonly string[]>> = {
     'records.tampered.unsigned-or-foreign',
     'records.signing.rotation',
   ],
+  'keeps-references': ['contract.get.returns-a-copy'],
+  'mutates-input': ['contract.upsert.input-not-mutated'],
 };

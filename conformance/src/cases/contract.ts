@@ -116,7 +116,7 @@ export const contractCases: ConformanceCase[] = [
         when: new Date(1_700_000_000_000),
         gone: undefined,
       });
-      const before = { ...session };
+      const before = structuredClone(session);
 
       await store.upsert(session, 60);
       assertDeepEqual(session, before, 'the object given to upsert(), after the call');
