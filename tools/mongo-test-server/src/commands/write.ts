@@ -155,8 +155,9 @@ function modifyWithUpdate(
   const fields = optionalDocument(body, 'fields');
 
   if (current === undefined) {
-    if (!isTruthy(body.upsert))
+    if (!isTruthy(body.upsert)) {
       return modifyReply(undefined, fields, { n: 0, updatedExisting: false });
+    }
 
     const inserted = collection.insert(upsertDocument(spec, context));
     const value = returnNew ? inserted : undefined;
