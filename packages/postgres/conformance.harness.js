@@ -13,6 +13,11 @@ import pg from 'pg';
 
 /** @typedef {import('@sessionstore/conformance').ConformanceHarness} ConformanceHarness */
 /** @typedef {import('@sessionstore/conformance').HarnessCreateOptions} HarnessCreateOptions */
+/**
+ * A harness, plus a way to see the server session's TimeZone on the harness's own pool.
+ *
+ * @typedef {ConformanceHarness & { showServerTimeZone(): Promise<string> }} PostgresHarness
+ */
 
 /** The server the tests use: `SESSIONSTORE_POSTGRES_URL`, or the local default. */
 export const postgresUrl =
@@ -25,7 +30,7 @@ const keyContext = { store: 'postgres conformance harness', method: 'a hook' };
  *
  * @param {{ serverTimeZone?: string, name?: string }} [settings] - `serverTimeZone` sets the
  *   server session's TimeZone on every connection of the harness's pool.
- * @returns {ConformanceHarness}
+ * @returns {PostgresHarness}
  */
 export function createPostgresHarness(settings = {}) {
   const schema = `sessionstore_conformance_${randomBytes(6).toString('hex')}`;
@@ -81,11 +86,17 @@ export function createPostgresHarness(settings = {}) {
       }
       const ending = pool;
       pool = undefined;
+      created.clear();
       try {
         await ending.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       } finally {
         await ending.end();
       }
+    },
+
+    async showServerTimeZone() {
+      const { rows } = await openPool().query('SHOW TimeZone');
+      return rows[0].TimeZone;
     },
 
     hooks: {
