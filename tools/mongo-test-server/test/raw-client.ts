@@ -23,6 +23,23 @@ export function opMsg(requestId: number, body: Document, flags = 0): Buffer {
   return Buffer.concat([header, document, Buffer.alloc(checksumBytes)]);
 }
 
+/** Encodes an OP_MSG whose body is followed by one kind-1 document sequence. */
+export function opMsgWithSequence(
+  requestId: number,
+  body: Document,
+  identifier: string,
+  documents: Document[],
+): Buffer {
+  const plain = opMsg(requestId, body);
+  const name = Buffer.from(`${identifier}\0`, 'utf8');
+  const sequenceDocuments = Buffer.concat(documents.map((doc) => Buffer.from(serialize(doc))));
+  const sectionSize = Buffer.alloc(4);
+  sectionSize.writeInt32LE(4 + name.length + sequenceDocuments.length, 0);
+  const message = Buffer.concat([plain, Buffer.of(1), sectionSize, name, sequenceDocuments]);
+  message.writeInt32LE(message.length, 0);
+  return message;
+}
+
 /** Encodes a legacy OP_QUERY on `admin.$cmd`, as drivers send their first handshake. */
 export function opQuery(requestId: number, query: Document): Buffer {
   const name = Buffer.from('admin.$cmd\0', 'utf8');

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LoopbackHost, startMongoTestServer } from '../src/index.js';
 import { MessageReader } from '../src/wire.js';
 import { countCommands, type Harness, startHarness } from './harness.js';
-import { CHECKSUM_PRESENT, MORE_TO_COME, opMsg, opQuery, RawClient } from './raw-client.js';
+import {
+  CHECKSUM_PRESENT,
+  MORE_TO_COME,
+  opMsg,
+  opMsgWithSequence,
+  opQuery,
+  RawClient,
+} from './raw-client.js';
 
 let harness: Harness;
 
@@ -78,6 +85,18 @@ describe('framing', () => {
 
     expect(reply?.responseTo).toBe(2);
     expect(reply?.body.cursor.firstBatch).toEqual([{ _id: 1 }]);
+  });
+
+  it('merges a kind-1 document sequence into the command', async () => {
+    const raw = await rawClient();
+    const body = { insert: 'rows', $db: 'wire' };
+    raw.socket.write(opMsgWithSequence(1, body, 'documents', [{ _id: 1 }, { _id: 2 }]));
+    raw.socket.write(opMsg(2, { find: 'rows', filter: {}, $db: 'wire' }));
+    const [inserted, found] = await raw.replies(2);
+    raw.close();
+
+    expect(inserted?.body).toEqual({ n: 2, ok: 1 });
+    expect(found?.body.cursor.firstBatch).toEqual([{ _id: 1 }, { _id: 2 }]);
   });
 
   it('rejects a declared length beyond the message size limit', () => {
