@@ -423,13 +423,19 @@ function openClient(url: unknown, commandTimeoutMs: number, context: ArgumentCon
     throw invalidArgument(context, 'give either a client or a url that starts with redis://');
   }
 
-  const client = new Redis(url, {
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: commandTimeoutMs,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
-  });
+  let client: Redis;
+  try {
+    client = new Redis(url, {
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: commandTimeoutMs,
+      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    });
+  } catch {
+    // The parser's error repeats the URL, password included, so it is not kept as the cause.
+    throw invalidArgument(context, 'url is not a valid Redis URL');
+  }
   // Connection failures surface as rejected calls; without a listener they would be
   // rethrown by the emitter and end the process.
   client.on('error', ignoreConnectionError);

@@ -251,6 +251,8 @@ describe('options', () => {
     const cases: unknown[] = [
       {},
       { url: 'http://user:secret-password@127.0.0.1:6379' },
+      { url: 'redis://:secret-password@127.0.0.1:not-a-port' },
+      { url: 'redis://:secret-password@[::1' },
       { client, commandTimeoutMs: 0 },
       { client, commandTimeoutMs: 1.5 },
       { client: { status: 'ready' } },
@@ -264,6 +266,7 @@ describe('options', () => {
       }
       expect(SessionStoreError.is(thrown, 'INVALID_ARGUMENT')).toBe(true);
       expect((thrown as Error).message).not.toContain('secret-password');
+      expect(JSON.stringify((thrown as Error).cause ?? null)).not.toContain('secret-password');
     }
   });
 });
