@@ -316,6 +316,41 @@ describe('prune', () => {
     await pruner.end();
   });
 
+  it('the prune timer never starts a pass while the last one is still running', async () => {
+    const clock = manualClock();
+    const pruner = await openTestPool({ max: 5 });
+    const applicationName = String(pruner.options.application_name);
+    const { store, name, table } = openStore({ clock: clock.now });
+    await store.upsert({ id: 'locked', userId: 1 }, 1);
+    clock.advance(1_000);
+    const holder = await pool.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM ${table} WHERE session_id = 'locked' FOR UPDATE`);
+    const timed = new PostgresSessionStore<TestSession>({
+      pool: pruner,
+      schema,
+      table: name,
+      clock: clock.now,
+      pruneIntervalMs: 20,
+    });
+
+    // The first pass waits on the row lock; ten more intervals pass in real time.
+    await waitForLockWait(applicationName);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { rows } = await pool.query(
+      "SELECT count(*)::int AS running FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'",
+      [applicationName],
+    );
+    await holder.query('ROLLBACK');
+    holder.release();
+    await timed.close();
+
+    expect(rows[0].running).toBe(1);
+    expect(await storedRow(table, '1', 'locked')).toBeUndefined();
+    await store.close();
+    await pruner.end();
+  });
+
   it('the prune timer removes expired rows without any call', async () => {
     const clock = manualClock();
     const { store, table } = openStore({ clock: clock.now, pruneIntervalMs: 20 });
