@@ -39,6 +39,8 @@ export async function runAction(plan: ActionPlan, environment: ActionEnvironment
       return logout(step);
     case 'logoutEverywhere':
       return logoutEverywhere(step);
+    case 'logoutEverywhereDuringLogin':
+      return logoutEverywhereDuringLogin(step);
     case 'devices':
       return void (await listDevices(step, plan.userId));
     case 'invalidUpsert':
@@ -244,13 +246,7 @@ async function logout(step: Step): Promise<void> {
 /** "Log out everywhere", then "my devices" to see that nothing is left. */
 async function logoutEverywhere(step: Step): Promise<void> {
   const { plan } = step;
-  const call: StoreCall = {
-    method: 'deleteAll',
-    text: `deleteAll(${showUserId(plan.userId)})`,
-    run: (store) => store.deleteAll(plan.userId),
-  };
-
-  if (!(await step.checker.both(step.context, call))?.ok) {
+  if (!(await step.checker.both(step.context, deleteAllCall(plan.userId)))?.ok) {
     return;
   }
   for (const sessionId of [...plan.user.known.keys()]) {
@@ -259,16 +255,64 @@ async function logoutEverywhere(step: Step): Promise<void> {
   await listDevices(step, plan.user.aliases.at(-1) ?? plan.userId);
 }
 
+/**
+ * "Log out everywhere" while another device logs in, both in flight at once. Either order
+ * is allowed, but nothing else: afterwards the user has the new session or nothing, and
+ * every session from before is gone. The listing says which order the store took; the
+ * model replays that order and must list exactly the same.
+ */
+async function logoutEverywhereDuringLogin(step: Step): Promise<void> {
+  const { plan, checker, context } = step;
+  const login = loginSession(
+    plan.sessionId,
+    plan.userId,
+    step.nowMs,
+    plan.ttlSeconds,
+    plan.payloadSeed,
+  );
+  const upsert = upsertCall({ ...login, lockVersion: undefined }, plan.ttlSeconds);
+  const deleteAll = deleteAllCall(plan.userId);
+  const listing = getAllCall(plan.user.aliases[0] ?? plan.userId);
+
+  const raced = await Promise.all([checker.onStore(upsert), checker.onStore(deleteAll)]);
+  const resolved = raced.every((outcome, index) =>
+    checker.agree(context, `${[upsert, deleteAll][index]?.text} (racing)`, outcome, RESOLVED),
+  );
+  if (!resolved) {
+    return;
+  }
+
+  const listed = await checker.onStore(listing);
+  const order = listsSession(listed, plan.sessionId) ? [deleteAll, upsert] : [upsert, deleteAll];
+  for (const call of order) {
+    await checker.onModel(call);
+  }
+  const model = await checker.onModel(listing);
+  if (!checker.agree(context, `${listing.text} after the race`, listed, model)) {
+    return;
+  }
+  for (const sessionId of [...plan.user.known.keys()]) {
+    forget(plan.user, sessionId);
+  }
+  if (listsSession(model, plan.sessionId)) {
+    remember(plan.user, plan.sessionId, null);
+  }
+}
+
+const RESOLVED: Outcome = { ok: true, value: undefined };
+
+function listsSession(outcome: Outcome, sessionId: string): boolean {
+  return (
+    outcome.ok &&
+    Array.isArray(outcome.value) &&
+    outcome.value.some((session: Session) => session.id === sessionId)
+  );
+}
+
 /** "My devices": lists the user's sessions and compares them with the model as a set. */
 async function listDevices(step: Step, userId: UserId): Promise<void> {
   const { plan } = step;
-  const call: StoreCall = {
-    method: 'getAll',
-    text: `getAll(${showUserId(userId)})`,
-    run: (store) => store.getAll(userId),
-  };
-
-  const outcome = await step.checker.both(step.context, call);
+  const outcome = await step.checker.both(step.context, getAllCall(userId));
   if (!outcome?.ok) {
     return;
   }
@@ -298,6 +342,24 @@ export function upsertCall(session: Session, ttlSeconds: number): StoreCall {
       `upsert({ id: ${JSON.stringify(session.id)}, userId: ${showUserId(session.userId)}${lock} }` +
       `, ${ttlSeconds})`,
     run: (store) => store.upsert(session, ttlSeconds),
+  };
+}
+
+/** A getAll call, printable in a divergence report. */
+export function getAllCall(userId: UserId): StoreCall {
+  return {
+    method: 'getAll',
+    text: `getAll(${showUserId(userId)})`,
+    run: (store) => store.getAll(userId),
+  };
+}
+
+/** A deleteAll call, printable in a divergence report. */
+export function deleteAllCall(userId: UserId): StoreCall {
+  return {
+    method: 'deleteAll',
+    text: `deleteAll(${showUserId(userId)})`,
+    run: (store) => store.deleteAll(userId),
   };
 }
 

@@ -2,7 +2,7 @@
  * The soak's clock: it moves only when told, between rounds, so the store and the model
  * read the same time for every call of a round.
  *
- * It starts at the real time and never falls behind it. Redis key expiry and a MongoDB TTL
+ * It starts at (or ahead of) the real time and never falls behind it. Redis key expiry and a MongoDB TTL
  * index run on real time; a store clock behind real time would let them remove sessions the
  * contract still calls live, which is a fault of the test set-up, not of the store.
  */

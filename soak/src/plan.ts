@@ -30,6 +30,7 @@ export const ACTION_WEIGHTS: Readonly<Record<ActionKind, number>> = {
   profileUpdate: 3,
   logout: 8,
   logoutEverywhere: 2,
+  logoutEverywhereDuringLogin: 2,
   devices: 12,
   invalidUpsert: 1,
 };
@@ -47,7 +48,7 @@ export function planAction(random: Random, user: SoakUser): ActionPlan {
     user,
     userId: random.pick(user.aliases),
     sessionId,
-    ttlSeconds: kind === 'invalidUpsert' ? random.pick(INVALID_TTLS) : pickTtlSeconds(random),
+    ttlSeconds: pickTtlSeconds(random, kind),
     payloadSeed: random.nextUint32(),
     staleLockVersion: pickStaleLockVersion(random, user, sessionId),
     parallelSessionIds: pickDistinctIds(random, random.integer(2, 5)),
@@ -58,37 +59,58 @@ export function planAction(random: Random, user: SoakUser): ActionPlan {
  * Mostly short lives, so sessions expire between one visit of a user and the next; some
  * long ones, so users gather several devices; now and then the largest time to live.
  */
-function pickTtlSeconds(random: Random): number {
+function pickTtlSeconds(random: Random, kind: ActionKind): number {
   const roll = random.fraction();
+  const position = random.fraction();
+
+  if (kind === 'invalidUpsert') {
+    return INVALID_TTLS[Math.floor(position * INVALID_TTLS.length)] ?? 0;
+  }
   if (roll < 0.6) {
-    return random.integer(1, 8);
+    return 1 + Math.floor(position * 8);
   }
-  return roll < 0.98 ? random.integer(60, 3600) : 2_147_483_647;
+  return roll < 0.98 ? 60 + Math.floor(position * 3541) : 2_147_483_647;
 }
 
-/** A login picks any id, so it may meet a live one; other actions mostly use a known one. */
+/**
+ * A login picks any id, so it may meet a live one; other actions mostly use a known one.
+ * The draws are the same whatever the user knows, so the random stream (and with it every
+ * later choice) does not depend on which tab won a race.
+ */
 function pickSessionId(random: Random, user: SoakUser, kind: ActionKind): string {
+  const anyId = random.pick(SESSION_IDS);
+  const preferKnown = random.chance(0.8);
+  const knownPosition = random.fraction();
+
   const known = [...user.known.keys()];
-  if (kind === 'login' || known.length === 0 || random.chance(0.2)) {
-    return random.pick(SESSION_IDS);
+  if (kind === 'login' || known.length === 0 || !preferKnown) {
+    return anyId;
   }
-  return random.pick(known);
+  return known[Math.floor(knownPosition * known.length)] ?? anyId;
 }
 
+/** `count` distinct ids: the first steps of a shuffle, one draw each. */
 function pickDistinctIds(random: Random, count: number): string[] {
-  const ids = new Set<string>();
-  while (ids.size < count) {
-    ids.add(random.pick(SESSION_IDS));
+  const ids = [...SESSION_IDS];
+  const picked = Math.min(count, ids.length);
+  for (let index = 0; index < picked; index++) {
+    const other = random.integer(index, ids.length - 1);
+    [ids[index], ids[other]] = [ids[other] as string, ids[index] as string];
   }
-  return [...ids];
+  return ids.slice(0, picked);
 }
 
 /** A version the client held before, else one below (or above) the current one. */
 function pickStaleLockVersion(random: Random, user: SoakUser, sessionId: string): number {
+  const preferPrevious = random.chance(0.8);
+  const previousPosition = random.fraction();
+  const offset = random.pick([-1, 1, 2]);
+
   const previous = user.previousVersions.get(sessionId) ?? [];
-  if (previous.length > 0 && random.chance(0.8)) {
-    return random.pick(previous);
+  const earlier = previous[Math.floor(previousPosition * previous.length)];
+  if (earlier !== undefined && preferPrevious) {
+    return earlier;
   }
   const current = user.known.get(sessionId)?.lockVersion ?? 1;
-  return Math.max(1, current + random.pick([-1, 1, 2]));
+  return Math.max(1, current + offset);
 }

@@ -1,14 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { MemorySessionStore, type Session } from '@sessionstore/core';
-import { runAction } from './actions.js';
+import { getAllCall, runAction } from './actions.js';
 import { type CallContext, Checker, type SoakStore } from './checker.js';
 import type { ManualClock } from './clock.js';
 import { settle, showOutcome } from './outcome.js';
 import { planAction } from './plan.js';
 import { Random } from './random.js';
 import { createStats, recordDivergence, type SoakStats, totalCalls } from './stats.js';
-import { buildUsers, type SoakUser, showUserId } from './users.js';
+import { buildUsers, type SoakUser } from './users.js';
 
 /** How a run is bounded and shaped. Every field but `store`, `clock` and `seed` has a default. */
 export interface SoakOptions {
@@ -227,13 +227,8 @@ async function audit(
       continue;
     }
 
-    const userId = user.aliases[0] ?? user.key;
     const context: CallContext = { round, user, action: 'audit' };
-    await checker.both(context, {
-      method: 'getAll',
-      text: `getAll(${showUserId(userId)})`,
-      run: (store) => store.getAll(userId),
-    });
+    await checker.both(context, getAllCall(user.aliases[0] ?? user.key));
   }
   return true;
 }

@@ -17,6 +17,7 @@ export const ACTION_KINDS = [
   'profileUpdate',
   'logout',
   'logoutEverywhere',
+  'logoutEverywhereDuringLogin',
   'devices',
   'invalidUpsert',
 ] as const;
