@@ -12,14 +12,14 @@ import {
 import { Storage } from './storage.js';
 import { decodeRequest, encodeReply, MessageReader, type WireRequest } from './wire.js';
 
-/** The loopback addresses the server may listen on; it never listens anywhere else. */
-export type LoopbackHost = '127.0.0.1' | '::1';
+/** The only address the server listens on: IPv4 loopback, so nothing off the machine reaches it. */
+export type LoopbackHost = '127.0.0.1';
 
 /** Options of {@link startMongoTestServer}. */
 export interface MongoTestServerOptions {
   /** The TCP port; 0 (the default) picks a free one. */
   readonly port?: number;
-  /** The loopback address to listen on; default `127.0.0.1`. Any other host is rejected. */
+  /** The address to listen on; `127.0.0.1` is the default and the only value accepted. */
   readonly host?: LoopbackHost;
   /** Milliseconds since the epoch; drives the TTL monitor and `localTime`. Default `Date.now`. */
   readonly clock?: () => number;
@@ -62,7 +62,6 @@ export interface MongoTestServer {
 }
 
 const DEFAULT_HOST: LoopbackHost = '127.0.0.1';
-const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '::1'];
 const MAX_REQUEST_ID = 0x7fff_ffff;
 
 /**
@@ -71,7 +70,7 @@ const MAX_REQUEST_ID = 0x7fff_ffff;
  *
  * @param options - Port, loopback host and clock.
  * @returns The running server, once it listens.
- * @throws RangeError when `host` is not a loopback address or `port` is not a valid port.
+ * @throws RangeError when `host` is not `127.0.0.1` or `port` is not a valid port.
  *
  * @example
  * ```ts
@@ -87,8 +86,8 @@ export async function startMongoTestServer(
 ): Promise<MongoTestServer> {
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? 0;
-  if (!LOOPBACK_HOSTS.includes(host)) {
-    throw new RangeError(`mongo-test-server: host must be a loopback address, not '${host}'.`);
+  if (host !== DEFAULT_HOST) {
+    throw new RangeError(`mongo-test-server: host must be 127.0.0.1, not '${host}'.`);
   }
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new RangeError(`mongo-test-server: port must be an integer from 0 to 65535.`);
@@ -137,8 +136,7 @@ class TestServer implements MongoTestServer {
 
     const address = this.#listener.address();
     this.#port = typeof address === 'object' && address !== null ? address.port : port;
-    const shownHost = host.includes(':') ? `[${host}]` : host;
-    this.#url = `mongodb://${shownHost}:${this.#port}/?directConnection=true`;
+    this.#url = `mongodb://${host}:${this.#port}/?directConnection=true`;
   }
 
   stop(): Promise<void> {
