@@ -141,7 +141,7 @@ describe('update', () => {
     expect(unchanged).toMatchObject({ matchedCount: 1, modifiedCount: 0 });
   });
 
-  it('upserts from the filter equality fields and applies $setOnInsert only on insert', async () => {
+  it('upserts from the filter equalities and applies $setOnInsert only on insert', async () => {
     const filter = { _id: 'u', tag: { $eq: 't' } };
     const update = { $set: { n: 1 }, $setOnInsert: { created: true } };
     const inserted = await rows().updateOne(filter, update, { upsert: true });
