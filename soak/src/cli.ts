@@ -58,12 +58,15 @@ async function main(argv: string[]): Promise<number> {
   let failures = 0;
   for (const adapter of options.adapters) {
     if (interrupted.aborted) {
-      failures++;
-      continue;
+      break;
     }
     failures += (await soakOne(adapter, options, interrupted)) ? 0 : 1;
   }
 
+  if (interrupted.aborted) {
+    process.stdout.write(`soak: interrupted; not a complete run (seed ${options.seed}).\n`);
+    return 130;
+  }
   const summary = failures === 0 ? 'every adapter passed' : `${failures} adapter(s) FAILED`;
   process.stdout.write(`soak: ${summary} (seed ${options.seed}).\n`);
   return failures === 0 ? 0 : 1;
@@ -84,7 +87,7 @@ async function soakOne(
   }
 
   try {
-    return (await runAgainst(target, clock, options, signal)) && !signal.aborted;
+    return await runAgainst(target, clock, options, signal);
   } finally {
     await target.close();
   }
