@@ -140,6 +140,9 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     this.#prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX, context);
     this.#commandTimeoutMs = checkTimeout(options.commandTimeoutMs, context);
     this.#clock = options.clock ?? Date.now;
+    if (options.client !== undefined && options.url !== undefined) {
+      throw invalidArgument(context, 'give either a client or a url, not both');
+    }
     this.#ownsClient = options.client === undefined;
     this.#client =
       options.client === undefined

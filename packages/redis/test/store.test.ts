@@ -232,6 +232,21 @@ describe('ownership', () => {
     await expect(store.get('s', 1)).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
+  it('connects an application client made with lazyConnect on its first call', async () => {
+    const lazy = client.duplicate({ lazyConnect: true });
+    const { store } = openStore();
+    const lazyStore = new RedisSessionStore<TestSession>({ client: lazy, prefix: store.prefix });
+    expect(lazy.status).toBe('wait');
+
+    await lazyStore.upsert({ id: 's', userId: 1 }, 60);
+
+    expect(await store.get('s', 1)).toEqual({ id: 's', userId: 1 });
+    await lazyStore.close();
+    await store.close();
+    expect(lazy.status).toBe('ready');
+    await lazy.quit();
+  });
+
   it('closes the connection it opened from a url', async () => {
     const store = new RedisSessionStore<TestSession>({
       url: REDIS_URL,
@@ -253,6 +268,7 @@ describe('options', () => {
       { url: 'http://user:secret-password@127.0.0.1:6379' },
       { url: 'redis://:secret-password@127.0.0.1:not-a-port' },
       { url: 'redis://:secret-password@[::1' },
+      { client, url: REDIS_URL },
       { client, commandTimeoutMs: 0 },
       { client, commandTimeoutMs: 1.5 },
       { client: { status: 'ready' } },
