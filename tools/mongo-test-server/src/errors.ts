@@ -18,9 +18,6 @@ export const ErrorCodes = {
   DuplicateKey: { code: 11000, codeName: 'DuplicateKey' },
 } as const;
 
-/** One entry of {@link ErrorCodes}. */
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
-
 /**
  * An error that becomes a server error reply: `{ ok: 0, code, codeName, errmsg }` for a
  * command, or a `writeErrors` entry for one statement of a write.

@@ -1,10 +1,10 @@
 import { type Document, deserialize, serialize } from 'bson';
 
-/** Operation codes of the MongoDB wire protocol that this server reads or writes. */
-export const OP_REPLY = 1;
-export const OP_QUERY = 2004;
-export const OP_COMPRESSED = 2012;
-export const OP_MSG = 2013;
+// Operation codes this server reads or writes. OP_COMPRESSED (2012) never arrives, since the
+// handshake advertises no compressor; any other code closes the connection.
+const OP_REPLY = 1;
+const OP_QUERY = 2004;
+const OP_MSG = 2013;
 
 const HEADER_BYTES = 16;
 const FLAG_CHECKSUM_PRESENT = 1 << 0;
