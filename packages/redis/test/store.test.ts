@@ -100,6 +100,22 @@ describe('key expiry', () => {
     await store.close();
   });
 
+  it('counts key expiry from the store clock, so a clock off from the server loses nothing', async () => {
+    for (const offsetMs of [-3_600_000, 86_400_000]) {
+      const clock = new TestClock();
+      clock.advance(offsetMs);
+      const { store } = openStore(clock);
+
+      await store.upsert({ id: 's', userId: 12 }, 60);
+
+      expect(await store.get('s', 12)).toEqual({ id: 's', userId: 12 });
+      const ttlMs = await client.pttl(userKeys(store.prefix, 12).index);
+      expect(ttlMs).toBeGreaterThan(55_000);
+      expect(ttlMs).toBeLessThanOrEqual(60_000);
+      await store.close();
+    }
+  });
+
   it('decides liveness by the store clock even while the keys still exist', async () => {
     const { store, clock } = openStore();
     await store.upsert({ id: 's', userId: 11 }, 60);
