@@ -51,6 +51,8 @@ export interface MongoTestServer {
   /**
    * Makes the next write (insert, update, delete or findAndModify) that matches `filter`
    * fail as described by `failure`. Several calls queue failures, each used once.
+   *
+   * @throws TypeError for a failure kind other than `duplicateKey`, `network` or `command`.
    */
   failNextWrite(failure: WriteFailure, filter?: WriteFailureFilter): void;
   /** Calls `listener` for every command received; returns a function that unsubscribes it. */
@@ -62,6 +64,7 @@ export interface MongoTestServer {
 }
 
 const DEFAULT_HOST: LoopbackHost = '127.0.0.1';
+const FAILURE_KINDS: readonly string[] = ['duplicateKey', 'network', 'command'];
 const MAX_REQUEST_ID = 0x7fff_ffff;
 
 /**
@@ -156,6 +159,10 @@ class TestServer implements MongoTestServer {
   }
 
   failNextWrite(failure: WriteFailure, filter: WriteFailureFilter = {}): void {
+    if (!FAILURE_KINDS.includes(failure.kind)) {
+      throw new TypeError(`mongo-test-server: unknown failure kind '${String(failure.kind)}'.`);
+    }
+
     this.#failures.add(failure, filter);
   }
 
@@ -179,6 +186,8 @@ class TestServer implements MongoTestServer {
   }
 
   #accept(socket: Socket): void {
+    // A client resetting its connection is normal in tests; 'close' follows and cleans up.
+    socket.on('error', () => undefined);
     if (this.#stopping !== undefined) {
       dropConnection(socket);
       return;
@@ -190,8 +199,6 @@ class TestServer implements MongoTestServer {
     this.#sockets.add(socket);
     socket.setNoDelay(true);
     socket.on('close', () => this.#sockets.delete(socket));
-    // A client resetting its connection is normal in tests; 'close' follows and cleans up.
-    socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => this.#receive(socket, connectionId, reader, chunk));
   }
 

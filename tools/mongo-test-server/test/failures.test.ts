@@ -119,3 +119,9 @@ it('uses queued failures once each, in order', async () => {
   await sessions().insertOne({ _id: 'a' });
   expect(await sessions().countDocuments()).toBe(1);
 });
+
+it('refuses a failure kind it does not know', () => {
+  expect(() =>
+    harness.server.failNextWrite({ kind: 'timeout' } as unknown as { kind: 'network' }),
+  ).toThrow(TypeError);
+});
