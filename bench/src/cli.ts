@@ -32,7 +32,7 @@ const OPENERS: Record<AdapterName, () => Promise<OpenSuite>> = {
 
 /** Calls and milliseconds per measured cell; deletes need one stored session per call. */
 function budgets(quick: boolean): Budgets {
-  const maxMs = quick ? 40 : 700;
+  const maxMs = quick ? 30 : 700;
   const calls = quick ? 600 : 20_000;
   return {
     getHit: { maxCalls: calls, maxMs },
@@ -60,7 +60,10 @@ async function benchAdapter(
     const series = await runSuite(suite, {
       rounds: options.rounds,
       budgets: budgets(options.quick),
-      warmUpBudget: { maxCalls: options.quick ? 100 : 1000, maxMs: options.quick ? 50 : 300 },
+      warmUpBudget: { maxCalls: options.quick ? 64 : 1000, maxMs: options.quick ? 30 : 300 },
+      hotSessions: options.quick ? 64 : 256,
+      getAllUsers: options.quick ? 8 : 32,
+      collectGarbage: !options.quick,
       progress,
     });
     const report = summarise(suite, series);

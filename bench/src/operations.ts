@@ -57,36 +57,50 @@ export interface OperationPlan {
   call(index: number): Promise<unknown>;
   /** Throws when a call's result shows the plan does not do its job (run on warm-up). */
   check(result: unknown): void;
+  /**
+   * Removes what the last cell wrote and did not use up, so the backend holds about the same
+   * data in every round. `calls` were made, `concurrency` at a time. Not measured.
+   */
+  finish(calls: number, concurrency: number): Promise<void>;
 }
 
-/** Makes a plan; `tag` and `userBase` make its session ids and users its own. */
-export type PlanFactory = (tag: string, userBase: number) => OperationPlan;
+/** What a plan is told when it is made. */
+export interface PlanContext {
+  /** Makes the plan's session ids its own. */
+  tag: string;
+  /** The plan's first user id; it may use {@link USERS_PER_PLAN} from there. */
+  userBase: number;
+  /** Sessions read or updated over and over; a multiple of every concurrency measured. */
+  hotSessions: number;
+  /** Users of ten sessions each that getAll reads in turn. */
+  getAllUsers: number;
+}
+
+/** Makes a plan. */
+export type PlanFactory = (context: PlanContext) => OperationPlan;
 
 /** How many users one plan may use, from `userBase` on. */
 export const USERS_PER_PLAN = 1_000_000;
 
 const WRITE_CONCURRENCY = 32;
-/** Sessions read or updated over and over; a multiple of every concurrency measured. */
-const HOT_SESSIONS = 256;
-const GET_ALL_USERS = 64;
 
 /** The plans a {@link SessionApi} supports. */
 export function plansFor(api: SessionApi): Partial<Record<OperationName, PlanFactory>> {
   const plans: Partial<Record<OperationName, PlanFactory>> = {
-    getHit: (tag, userBase) => getHitPlan(api, tag, userBase),
-    getMiss: (tag, userBase) => getMissPlan(api, tag, userBase),
-    upsertNew: (tag, userBase) => upsertNewPlan(api, tag, userBase),
-    delete: (tag, userBase) => deletePlan(api, tag, userBase),
+    getHit: (context) => getHitPlan(api, context),
+    getMiss: (context) => getMissPlan(api, context),
+    upsertNew: (context) => upsertNewPlan(api, context),
+    delete: (context) => deletePlan(api, context),
   };
   const { create, update, getAll, deleteAll } = api;
   if (create !== undefined && update !== undefined) {
-    plans.upsertCas = (tag, userBase) => upsertCasPlan(create, update, tag, userBase);
+    plans.upsertCas = (context) => upsertCasPlan(create, update, context);
   }
   if (getAll !== undefined) {
-    plans.getAll10 = (tag, userBase) => getAllPlan(api, getAll, tag, userBase);
+    plans.getAll10 = (context) => getAllPlan(api, getAll, context);
   }
   if (deleteAll !== undefined) {
-    plans.deleteAll10 = (tag, userBase) => deleteAllPlan(api, deleteAll, tag, userBase);
+    plans.deleteAll10 = (context) => deleteAllPlan(api, deleteAll, context);
   }
   return plans;
 }
@@ -101,6 +115,22 @@ function putAll(api: SessionApi, sessions: readonly Session[]): Promise<void> {
   return forEachLimited(sessions, WRITE_CONCURRENCY, (session) => api.put(session));
 }
 
+function deleteEach(api: SessionApi, sessions: readonly Session[]): Promise<void> {
+  return forEachLimited(sessions, WRITE_CONCURRENCY, (session) =>
+    api.delete(session.id, session.userId as number),
+  );
+}
+
+/**
+ * The calls of a cell that may have run: every worker stops within one call of the others,
+ * so all indexes below `calls - concurrency` ran and none at or above `calls + concurrency`.
+ */
+function ranBelow(calls: number, concurrency: number): { surely: number; maybe: number } {
+  return { surely: Math.max(0, calls - concurrency), maybe: calls + concurrency };
+}
+
+const nothingToFinish = async (): Promise<void> => undefined;
+
 function at<T>(items: readonly T[], index: number): T {
   return items[index % items.length] as T;
 }
@@ -111,8 +141,9 @@ function expectThat(condition: boolean, problem: string): void {
   }
 }
 
-function getHitPlan(api: SessionApi, tag: string, userBase: number): OperationPlan {
-  const sessions = sessionsOf(tag, userBase, HOT_SESSIONS, HOT_SESSIONS);
+function getHitPlan(api: SessionApi, context: PlanContext): OperationPlan {
+  const { tag, userBase, hotSessions } = context;
+  const sessions = sessionsOf(tag, userBase, hotSessions, hotSessions);
   let written = false;
 
   return {
@@ -127,31 +158,38 @@ function getHitPlan(api: SessionApi, tag: string, userBase: number): OperationPl
       return api.get(session.id, session.userId as number);
     },
     check: (result) => expectThat(result != null, 'get of a stored session found nothing'),
+    finish: nothingToFinish,
   };
 }
 
-function getMissPlan(api: SessionApi, tag: string, userBase: number): OperationPlan {
-  const sessionIds = Array.from({ length: HOT_SESSIONS }, (_, index) => makeSessionId(tag, index));
+function getMissPlan(api: SessionApi, { tag, userBase, hotSessions }: PlanContext): OperationPlan {
+  const sessionIds = Array.from({ length: hotSessions }, (_, index) => makeSessionId(tag, index));
 
   return {
     prepare: async () => undefined,
     call: (index) => api.get(at(sessionIds, index), userBase),
     check: (result) => expectThat(result == null, 'get of an absent session found one'),
+    finish: nothingToFinish,
   };
 }
 
 /** Each cell writes sessions never written before, spread over many users. */
-function upsertNewPlan(api: SessionApi, tag: string, userBase: number): OperationPlan {
+function upsertNewPlan(
+  api: SessionApi,
+  { tag, userBase, hotSessions }: PlanContext,
+): OperationPlan {
   let sessions: Session[] = [];
   let generation = 0;
 
   return {
     async prepare(count) {
       generation += 1;
-      sessions = sessionsOf(`${tag}.${generation}`, userBase, count, HOT_SESSIONS);
+      sessions = sessionsOf(`${tag}.${generation}`, userBase, count, hotSessions);
     },
     call: (index) => api.put(at(sessions, index)),
     check: () => undefined,
+    finish: (calls, concurrency) =>
+      deleteEach(api, sessions.slice(0, ranBelow(calls, concurrency).maybe)),
   };
 }
 
@@ -163,10 +201,9 @@ function upsertNewPlan(api: SessionApi, tag: string, userBase: number): Operatio
 function upsertCasPlan(
   create: (session: Session) => Promise<unknown>,
   update: (session: Session) => Promise<unknown>,
-  tag: string,
-  userBase: number,
+  { tag, userBase, hotSessions }: PlanContext,
 ): OperationPlan {
-  const sessions = sessionsOf(tag, userBase, HOT_SESSIONS, HOT_SESSIONS);
+  const sessions = sessionsOf(tag, userBase, hotSessions, hotSessions);
   let written = false;
 
   return {
@@ -186,18 +223,19 @@ function upsertCasPlan(
       session.lockVersion = (session.lockVersion ?? 0) + 1;
     },
     check: () => undefined,
+    finish: nothingToFinish,
   };
 }
 
 /** Each cell writes the sessions its calls delete. */
-function deletePlan(api: SessionApi, tag: string, userBase: number): OperationPlan {
+function deletePlan(api: SessionApi, { tag, userBase, hotSessions }: PlanContext): OperationPlan {
   let sessions: Session[] = [];
   let generation = 0;
 
   return {
     async prepare(count) {
       generation += 1;
-      sessions = sessionsOf(`${tag}.${generation}`, userBase, count, HOT_SESSIONS);
+      sessions = sessionsOf(`${tag}.${generation}`, userBase, count, hotSessions);
       await putAll(api, sessions);
     },
     call: (index) => {
@@ -205,16 +243,17 @@ function deletePlan(api: SessionApi, tag: string, userBase: number): OperationPl
       return api.delete(session.id, session.userId as number);
     },
     check: () => undefined,
+    finish: (calls, concurrency) =>
+      deleteEach(api, sessions.slice(ranBelow(calls, concurrency).surely)),
   };
 }
 
 function getAllPlan(
   api: SessionApi,
   getAll: (userId: number) => Promise<unknown[]>,
-  tag: string,
-  userBase: number,
+  { tag, userBase, getAllUsers }: PlanContext,
 ): OperationPlan {
-  const sessions = sessionsOf(tag, userBase, GET_ALL_USERS * SESSIONS_PER_USER, GET_ALL_USERS);
+  const sessions = sessionsOf(tag, userBase, getAllUsers * SESSIONS_PER_USER, getAllUsers);
   let written = false;
 
   return {
@@ -224,12 +263,13 @@ function getAllPlan(
         written = true;
       }
     },
-    call: (index) => getAll(userBase + (index % GET_ALL_USERS)),
+    call: (index) => getAll(userBase + (index % getAllUsers)),
     check: (result) =>
       expectThat(
         Array.isArray(result) && result.length === SESSIONS_PER_USER,
         `getAll of a user with ${SESSIONS_PER_USER} sessions did not list exactly those`,
       ),
+    finish: nothingToFinish,
   };
 }
 
@@ -237,11 +277,11 @@ function getAllPlan(
 function deleteAllPlan(
   api: SessionApi,
   deleteAll: (userId: number) => Promise<unknown>,
-  tag: string,
-  userBase: number,
+  { tag, userBase }: PlanContext,
 ): OperationPlan {
   let firstUser = userBase;
   let nextUser = userBase;
+  let users: number[] = [];
 
   return {
     async prepare(count) {
@@ -250,9 +290,16 @@ function deleteAllPlan(
       if (nextUser > userBase + USERS_PER_PLAN) {
         throw new Error('a deleteAll plan ran out of users; lower the call budget');
       }
+      users = Array.from({ length: count }, (_, index) => firstUser + index);
       await putAll(api, sessionsOf(tag, firstUser, count * SESSIONS_PER_USER, count));
     },
     call: (index) => deleteAll(firstUser + index),
     check: () => undefined,
+    finish: (calls, concurrency) =>
+      forEachLimited(
+        users.slice(ranBelow(calls, concurrency).surely),
+        WRITE_CONCURRENCY,
+        deleteAll,
+      ),
   };
 }

@@ -4,6 +4,7 @@ import {
   OPERATIONS,
   type OperationName,
   type OperationPlan,
+  type PlanContext,
   type PlanFactory,
   USERS_PER_PLAN,
 } from './operations.js';
@@ -29,15 +30,25 @@ export interface RunSettings {
   rounds: number;
   budgets: Budgets;
   warmUpBudget: CellBudget;
+  /** See {@link PlanContext}. */
+  hotSessions: number;
+  getAllUsers: number;
+  /** Whether to collect garbage before each cell (needs node --expose-gc); slow but steadier. */
+  collectGarbage: boolean;
   progress: Progress;
 }
 
 let planCount = 0;
 
 /** Gives every plan its own session ids and users, across suites. */
-function newPlan(factory: PlanFactory): OperationPlan {
+function newPlan(factory: PlanFactory, settings: RunSettings): OperationPlan {
   planCount += 1;
-  return factory(`p${planCount}`, planCount * USERS_PER_PLAN);
+  return factory({
+    tag: `p${planCount}`,
+    userBase: planCount * USERS_PER_PLAN,
+    hotSessions: settings.hotSessions,
+    getAllUsers: settings.getAllUsers,
+  });
 }
 
 /** A plan with the rate its warm-up reached, which sizes what each cell prepares. */
@@ -71,7 +82,8 @@ export async function runSuite(suite: OpenSuite, settings: RunSettings): Promise
               `${OPERATION_LABELS[operation]} ×${concurrency} · ${contender.name} · ` +
               `cell ${++done}/${total}`,
           );
-          const result = await runCell(warm, concurrency, settings.budgets[operation]);
+          const budget = settings.budgets[operation];
+          const result = await runCell(warm, concurrency, budget, settings.collectGarbage);
           seriesOf(series, operation, concurrency, contender.name).rounds.push(result);
         }
       }
@@ -81,20 +93,28 @@ export async function runSuite(suite: OpenSuite, settings: RunSettings): Promise
 }
 
 /**
- * Prepares for about twice the calls the warm-up rate fits in the time budget (never more
+ * Prepares for 1.5 times the calls the warm-up rate fits in the time budget (never more
  * than its call budget), so slow contenders do not spend minutes writing data they never use.
  */
 async function runCell(
   warm: WarmPlan,
   concurrency: number,
   budget: CellBudget,
+  garbageFirst: boolean,
 ): Promise<CellResult> {
-  const expectedCalls = Math.ceil((warm.warmOpsPerSec * budget.maxMs * 2) / 1000) + 64;
+  const expectedCalls = Math.ceil((warm.warmOpsPerSec * budget.maxMs * 1.5) / 1000) + 32;
   const maxCalls = Math.min(budget.maxCalls, expectedCalls);
   await warm.plan.prepare(maxCalls);
-  collectGarbage();
+  if (garbageFirst) {
+    collectGarbage();
+  }
 
-  return measure((index) => warm.plan.call(index), concurrency, { ...budget, maxCalls });
+  const result = await measure((index) => warm.plan.call(index), concurrency, {
+    ...budget,
+    maxCalls,
+  });
+  await warm.plan.finish(result.calls, concurrency);
+  return result;
 }
 
 async function warmUp(suite: OpenSuite, settings: RunSettings): Promise<Map<string, WarmPlan>> {
@@ -108,7 +128,7 @@ async function warmUp(suite: OpenSuite, settings: RunSettings): Promise<Map<stri
         continue;
       }
       settings.progress.update(`${suite.adapter} warm-up · ${operation} · ${contender.name}`);
-      const plan = newPlan(factory);
+      const plan = newPlan(factory, settings);
       const result = await warmUpPlan(plan, concurrency, settings.warmUpBudget).catch(
         (error: unknown) => {
           throw new Error(`${suite.adapter} ${contender.name} ${operation}: ${String(error)}`, {
@@ -128,7 +148,13 @@ async function warmUpPlan(
   budget: CellBudget,
 ): Promise<CellResult> {
   await plan.prepare(budget.maxCalls);
-  return measure(async (index) => plan.check(await plan.call(index)), concurrency, budget);
+  const result = await measure(
+    async (index) => plan.check(await plan.call(index)),
+    concurrency,
+    budget,
+  );
+  await plan.finish(result.calls, concurrency);
+  return result;
 }
 
 function rotate<T>(items: readonly T[], by: number): T[] {
