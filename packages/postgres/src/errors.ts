@@ -52,6 +52,10 @@ export function toPostgresError(
     reason =
       `the table ${table} does not exist (42P01); create it with createSchemaSql() or ` +
       'leave the createSchema option on';
+  } else if (code === '42501') {
+    reason =
+      `the database role lacks a privilege on ${table} or its schema (42501); grant it, or ` +
+      'create the table with createSchemaSql() as a role that may and pass createSchema: false';
   }
 
   return new SessionStoreError('UNAVAILABLE', `${store}: ${method} failed because ${reason}.`, {

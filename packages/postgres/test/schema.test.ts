@@ -131,6 +131,20 @@ describe('schema creation', () => {
     await store.close();
   });
 
+  it('a role that may not create the table gets a message that says what to do', async () => {
+    const denied = Object.assign(new Error('permission denied for schema auth'), {
+      code: '42501',
+    });
+    const refusing = { query: (() => Promise.reject(denied)) as pg.Pool['query'] };
+    const store = new PostgresSessionStore<TestSession>({ pool: refusing, schema: 'auth' });
+
+    const error = await store.get('s', 1).catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', cause: denied });
+    expect((error as Error).message).toMatch(/privilege .*\(42501\).*createSchemaSql\(\)/);
+    await store.close();
+  });
+
   it('a failed creation is retried by the next call instead of failing for good', async () => {
     const schema = newSchema();
     let failNext = true;
