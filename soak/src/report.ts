@@ -30,7 +30,7 @@ export function formatReport(
     `  ran ${(result.elapsedMs / 1000).toFixed(1)} s: ${stats.rounds} rounds, ` +
       `${totalCalls(stats)} calls, ${Math.round(result.callsPerSecond)} calls/s; ` +
       `store clock moved ${(result.clockAdvancedMs / 1000).toFixed(1)} s ` +
-      `(${result.clockCatchUps} catch-ups to real time)`,
+      `(${result.clockCatchUps} rounds outlasted their step)`,
     `  actions: ${pairs(stats.actions)}`,
     `  calls:   ${pairs(stats.calls)}`,
     `  errors by code: ${errorCodes(stats.storeErrorsByCode)}`,

@@ -35,7 +35,7 @@ export interface SoakOptions {
   readonly divergenceCap?: number;
   /** Counts the sessions the backend physically holds, for the check after the last prune. */
   readonly countStored?: () => Promise<number>;
-  /** Real time, for the catch-up of the clock. Default `Date.now`. */
+  /** Real time, which the clock must keep up with. Default `Date.now`. */
   readonly realNow?: () => number;
   /** Called about every `progressIntervalMs` of real time while the workload runs. */
   readonly onProgress?: (progress: SoakProgress) => void;
@@ -61,7 +61,7 @@ export interface SoakResult {
   readonly callsPerSecond: number;
   /** How far the store clock moved in all, in ms. */
   readonly clockAdvancedMs: number;
-  /** How often the clock jumped to real time because a round outlasted its step. */
+  /** How often the clock moved further than its step, to keep up with real time. */
   readonly clockCatchUps: number;
   /** Live sessions in the model at the end. */
   readonly liveSessions: number;
@@ -131,6 +131,8 @@ async function runRounds(
   // Every round makes at least one call, so the call bound also bounds the rounds.
   const maxRounds = settings.maxCalls;
   let nextProgressMs = startMs + settings.progressIntervalMs;
+  const realNow = settings.realNow ?? Date.now;
+  settings.clock.markRealTime(realNow());
 
   for (let round = 0; round < maxRounds; round++) {
     const active = users.filter((user) => !user.quarantined);
@@ -150,7 +152,7 @@ async function runRounds(
     await nextTurn();
     stats.rounds = round + 1;
     await pruneEvery(settings, checker, stats, round);
-    settings.clock.advance(settings.clockStepMs, settings.realNow?.() ?? Date.now());
+    settings.clock.advance(settings.clockStepMs, realNow());
 
     if (performance.now() >= nextProgressMs) {
       nextProgressMs += settings.progressIntervalMs;

@@ -60,13 +60,26 @@ describe('settle', () => {
 });
 
 describe('ManualClock', () => {
-  it('moves by its step, and jumps to real time when it has fallen behind', () => {
-    const clock = new ManualClock(1_000);
+  it('moves by its step while rounds are faster than the step', () => {
+    const clock = new ManualClock(10_000, 0);
 
-    expect(clock.advance(250, 0)).toBe(250);
-    expect(clock.now()).toBe(1_250);
-    expect(clock.advance(250, 5_000)).toBe(3_750);
-    expect(clock.now()).toBe(5_000);
+    expect(clock.advance(250, 100)).toBe(250);
+    expect(clock.now()).toBe(10_250);
+    expect(clock.catchUps).toBe(0);
+  });
+
+  it('moves by the real time passed when a round outlasts its step', () => {
+    const clock = new ManualClock(10_000, 0);
+
+    expect(clock.advance(250, 900)).toBe(900);
     expect(clock.catchUps).toBe(1);
+  });
+
+  it('never falls behind real time', () => {
+    const clock = new ManualClock(1_000, 4_000);
+
+    clock.advance(250, 5_000);
+
+    expect(clock.now()).toBe(5_000);
   });
 });

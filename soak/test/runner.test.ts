@@ -10,7 +10,8 @@ import { passed } from '../src/report.js';
 import { runSoak, type SoakOptions } from '../src/runner.js';
 import { ACTION_KINDS } from '../src/stats.js';
 
-// Far ahead of real time, so the clock never has to catch up and a run is fixed by its seed.
+// Real time is frozen for these runs (`realNow`), so the clock moves exactly one step a
+// round and a run is fixed by its seed, however slow the machine.
 const START_MS = Date.UTC(2040, 0, 1);
 
 /** A run bounded by its call count (the time bound is far away), on a fresh clock. */
@@ -18,7 +19,7 @@ async function soak(
   makeStore: (clock: ManualClock) => MemorySessionStore<Session>,
   overrides: Partial<SoakOptions> = {},
 ) {
-  const clock = new ManualClock(START_MS);
+  const clock = new ManualClock(START_MS, 0);
   const store = makeStore(clock);
   try {
     return await runSoak({
@@ -30,6 +31,7 @@ async function soak(
       users: 60,
       parallelUsers: 8,
       countStored: async () => store.size,
+      realNow: () => 0,
       ...overrides,
     });
   } finally {
