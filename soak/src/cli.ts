@@ -226,7 +226,9 @@ function integerOption(
 
 class UsageError extends Error {}
 
-main(process.argv.slice(2)).then(
+// `pnpm soak -- --adapter x` from the root passes the `--` through; it separates nothing here.
+const argv = process.argv.slice(2);
+main(argv[0] === '--' ? argv.slice(1) : argv).then(
   (code) => {
     process.exitCode = code;
   },
