@@ -106,7 +106,11 @@ function printAdapter(result: AdapterResult): void {
 }
 
 function writeJson(options: BenchOptions, document: object): string {
-  const fileName = options.quick ? 'latest-quick.json' : 'latest.json';
+  const fileName = options.scale
+    ? 'latest-scale.json'
+    : options.quick
+      ? 'latest-quick.json'
+      : 'latest.json';
   const path = resolve(options.jsonPath ?? resolve(RESULTS_DIRECTORY, fileName));
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(document, null, 2)}\n`);
@@ -122,11 +126,12 @@ async function main(): Promise<void> {
   let scale: ScaleReport[] = [];
 
   try {
-    for (const adapter of options.adapters) {
-      adapters.push(await benchAdapter(adapter, options, progress));
-    }
     if (options.scale) {
       scale = await runScale(options.adapters, progress);
+    } else {
+      for (const adapter of options.adapters) {
+        adapters.push(await benchAdapter(adapter, options, progress));
+      }
     }
   } finally {
     progress.done();
@@ -136,8 +141,9 @@ async function main(): Promise<void> {
   console.log(
     `\n${machineBefore.cpu}, ${machineBefore.cores} cores, Node ${machineBefore.node}; ` +
       `load average at start ${machineBefore.loadAverage.load1.toFixed(2)}, ` +
-      `at end ${loadavg()[0]?.toFixed(2)}; ${options.rounds} rounds` +
-      `${options.quick ? ' (quick)' : ''}; session ${sessionBytes()} bytes encoded.`,
+      `at end ${loadavg()[0]?.toFixed(2)}; ` +
+      `${options.scale ? 'scale runs' : `${options.rounds} rounds${options.quick ? ' (quick)' : ''}`}; ` +
+      `session ${sessionBytes()} bytes encoded.`,
   );
   adapters.forEach(printAdapter);
   for (const report of scale) {

@@ -15,7 +15,7 @@ const USAGE = `Usage: pnpm bench [--adapter NAME]... [--quick] [--rounds N] [--s
   --adapter NAME  one of ${ADAPTERS.join(', ')}; repeat for several (default: all)
   --quick         a short smoke run (under a minute for all adapters)
   --rounds N      rounds to take medians over (default 5, quick 2)
-  --scale         also measure cost against table size and sessions per user (slow)
+  --scale         measure cost against table size and sessions per user instead (slow)
   --json PATH     where to write the results (default bench/results/latest[-quick].json)`;
 
 /** Parses the arguments; throws with the usage text on anything it does not know. */
