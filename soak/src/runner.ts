@@ -206,6 +206,22 @@ async function pruneEvery(
       model: showOutcome(pruned.model),
       difference: '',
     });
+    return;
+  }
+
+  // The store may have swept some expired sessions already, but it can never remove more
+  // than the model holds expired: more means it removed live ones.
+  const removedMore = Number(pruned.store.value) > Number(pruned.model.ok && pruned.model.value);
+  if (removedMore && stats.divergenceCount === 0) {
+    recordDivergence(stats, {
+      round,
+      user: '(all)',
+      action: 'audit',
+      call: 'prune()',
+      store: `removed ${pruned.store.value}`,
+      model: `removed ${pruned.model.ok ? pruned.model.value : 'nothing'} (at most that many)`,
+      difference: '',
+    });
   }
 }
 

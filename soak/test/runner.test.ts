@@ -1,4 +1,6 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
+  decodeSession,
   MemorySessionStore,
   type RecordKey,
   type RecordWrite,
@@ -56,6 +58,33 @@ class DroppingStore extends MemorySessionStore<Session> {
 class NoCasStore extends MemorySessionStore<Session> {
   protected override writeRecord(write: RecordWrite): Promise<boolean> {
     return super.writeRecord({ ...write, expectedLockVersion: undefined });
+  }
+}
+
+/**
+ * Checks the lock version, yields, then writes: a compare-and-set that is not atomic. One
+ * caller at a time sees no fault; two racing refreshes both get through.
+ */
+class CheckThenWriteStore extends MemorySessionStore<Session> {
+  protected override async writeRecord(write: RecordWrite): Promise<boolean> {
+    const expected = write.expectedLockVersion;
+    if (expected === undefined || expected === 0) {
+      return super.writeRecord(write);
+    }
+
+    const record = await this.readRecord(write, write.nowMs);
+    const stored = record === null ? undefined : decodeSession(record, CONTEXT).lockVersion;
+    await nextTurn();
+    return stored === expected && super.writeRecord({ ...write, expectedLockVersion: undefined });
+  }
+}
+
+const CONTEXT = { store: 'soak test', method: 'writeRecord()' };
+
+/** Removes every session on prune(), live or not. */
+class OverPruningStore extends MemorySessionStore<Session> {
+  protected override async pruneExpired(): Promise<number> {
+    return super.pruneExpired(Number.MAX_SAFE_INTEGER);
   }
 }
 
@@ -146,6 +175,23 @@ describe('runSoak against a faulty store', () => {
     expect(result.stats.divergences.some((divergence) => /lockVersion/.test(divergence.call))).toBe(
       true,
     );
+  });
+
+  it('reports a compare-and-set that is not atomic, which only racing refreshes reveal', async () => {
+    const result = await soak((clock) => new CheckThenWriteStore({ clock: clock.now }));
+
+    expect(result.stats.divergenceCount).toBeGreaterThan(0);
+    for (const divergence of result.stats.divergences) {
+      expect(divergence.action).toBe('racingRefresh');
+      expect(divergence.store).toBe('both tabs resolved');
+    }
+  });
+
+  it('reports a prune() that removes live sessions', async () => {
+    const result = await soak((clock) => new OverPruningStore({ clock: clock.now }));
+
+    expect(result.stats.divergences[0]?.call).toBe('prune()');
+    expect(result.stats.divergences[0]?.store).toMatch(/^removed \d+$/);
   });
 
   it('reports a session served after its expiry', async () => {
