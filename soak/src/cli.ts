@@ -2,8 +2,10 @@
 // The soak's command line: `pnpm soak [--adapter NAME] [--seconds N] [--seed N] ...`.
 // It prints through process.stdout/stderr, since the project's lint keeps `console` out
 // of src.
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ManualClock } from './clock.js';
+import { EventCounter } from './events.js';
 import { randomSeed } from './random.js';
 import { formatReport, type Measurements, passed } from './report.js';
 import { runSoak } from './runner.js';
@@ -18,6 +20,7 @@ const USAGE = `Usage: pnpm soak [options]
   --parallel N          users acting at once, 1 to 1000; default 24
   --max-calls N         store calls per adapter at most; default 5000000
   --call-timeout-ms N   one call's time bound before it counts as TIMEOUT; default 5000
+  --signed              sign every stored record (the signingSecret option) with a random key
   --help                this text
 
 Services: SESSIONSTORE_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
@@ -34,6 +37,7 @@ interface CliOptions {
   parallelUsers: number;
   maxCalls: number;
   callTimeoutMs: number;
+  signed: boolean;
 }
 
 /** How far ahead of real time the store clock starts: a margin for the absolute bound. */
@@ -74,28 +78,39 @@ async function soakOne(
   signal: AbortSignal,
 ): Promise<boolean> {
   const clock = new ManualClock(Date.now() + CLOCK_LEAD_MS, Date.now());
+  const events = new EventCounter();
   let target: SoakTarget;
   try {
-    target = await openTarget(adapter, clock.now);
+    const signingSecret = options.signed ? randomBytes(32) : undefined;
+    target = await openTarget(adapter, { clock: clock.now, signingSecret, logger: events });
   } catch (error) {
     process.stderr.write(`soak ${adapter}: FAIL: ${(error as Error).message}\n`);
     return false;
   }
 
   try {
-    return await runAgainst(target, clock, options, signal);
+    return await runAgainst(target, { clock, events, signal }, options);
   } finally {
     await target.close();
   }
 }
 
+/** What one adapter's run shares with the store it soaks. */
+interface RunContext {
+  readonly clock: ManualClock;
+  readonly events: EventCounter;
+  readonly signal: AbortSignal;
+}
+
 async function runAgainst(
   target: SoakTarget,
-  clock: ManualClock,
+  { clock, events, signal }: RunContext,
   options: CliOptions,
-  signal: AbortSignal,
 ): Promise<boolean> {
-  process.stdout.write(`soak ${target.name}: seed ${options.seed}, ${options.seconds} s ...\n`);
+  const signed = options.signed ? ', records signed' : '';
+  process.stdout.write(
+    `soak ${target.name}: seed ${options.seed}, ${options.seconds} s${signed} ...\n`,
+  );
   const heapUsedBytesStart = heapUsedBytes();
   const backendStart = await target.figures();
 
@@ -118,6 +133,8 @@ async function runAgainst(
   });
 
   const measurements: Measurements = {
+    storeEvents: events.counts,
+    storeEventMessages: events.messages,
     heapUsedBytesStart,
     heapUsedBytesEnd: heapUsedBytes(),
     backendStart,
@@ -126,7 +143,7 @@ async function runAgainst(
   process.stdout.write(
     formatReport(target.name, target.where, options.seconds, result, measurements),
   );
-  return passed(result);
+  return passed(result, events.counts);
 }
 
 /**
@@ -177,6 +194,7 @@ function parseCli(argv: string[]): CliOptions | undefined {
       parallel: { type: 'string' },
       'max-calls': { type: 'string' },
       'call-timeout-ms': { type: 'string' },
+      signed: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -192,6 +210,7 @@ function parseCli(argv: string[]): CliOptions | undefined {
     parallelUsers: integerOption('--parallel', values.parallel, 24, 1, 1000),
     maxCalls: integerOption('--max-calls', values['max-calls'], 5_000_000, 1, 1e9),
     callTimeoutMs: integerOption('--call-timeout-ms', values['call-timeout-ms'], 5000, 1, 600_000),
+    signed: values.signed === true,
   };
 }
 

@@ -1,18 +1,30 @@
 import type { SoakResult } from './runner.js';
 import { EXPECTED_CODES, totalCalls } from './stats.js';
 
-/** Memory and backend figures taken before and after a run. */
+/** Memory and backend figures taken before and after a run, and what the store reported. */
 export interface Measurements {
+  /** Logger events by type, and the first few messages. */
+  readonly storeEvents: Readonly<Record<string, number>>;
+  readonly storeEventMessages: readonly string[];
   readonly heapUsedBytesStart: number;
   readonly heapUsedBytesEnd: number;
   readonly backendStart: Record<string, number>;
   readonly backendEnd: Record<string, number>;
 }
 
-/** Whether a run passed: no divergence, no unexpected error, and a complete audit. */
-export function passed(result: SoakResult): boolean {
+/**
+ * Whether a run passed: no divergence, no unexpected error, a complete audit, and (when
+ * given) nothing reported through the store's logger.
+ */
+export function passed(
+  result: SoakResult,
+  storeEvents: Readonly<Record<string, number>> = {},
+): boolean {
   const { stats } = result;
-  return stats.divergenceCount === 0 && stats.unexpectedErrors === 0 && result.auditComplete;
+  const quiet = Object.values(storeEvents).every((count) => count === 0);
+  return (
+    stats.divergenceCount === 0 && stats.unexpectedErrors === 0 && result.auditComplete && quiet
+  );
 }
 
 /** The report of one adapter's run, as lines of text. */
@@ -35,6 +47,8 @@ export function formatReport(
     `  calls:   ${pairs(stats.calls)}`,
     `  errors by code: ${errorCodes(stats.storeErrorsByCode)}`,
     `  unexpected errors: ${stats.unexpectedErrors}`,
+    `  store logger events: ${pairs(measurements.storeEvents) || 'none'}`,
+    ...measurements.storeEventMessages.map((message) => `    ${message}`),
     `  prune: store removed ${stats.prunedByStore}, model removed ${stats.prunedByModel}`,
     `  live sessions at end: ${result.liveSessions} in the model, ` +
       `${result.storedAfterPrune ?? 'n/a'} stored after prune()`,
@@ -54,7 +68,7 @@ export function formatReport(
     ...(stats.divergenceCount > stats.divergences.length
       ? [`    ... ${stats.divergenceCount - stats.divergences.length} more not shown`]
       : []),
-    `  result: ${passed(result) ? 'PASS' : 'FAIL'}`,
+    `  result: ${passed(result, measurements.storeEvents) ? 'PASS' : 'FAIL'}`,
   ];
   return `${lines.join('\n')}\n`;
 }

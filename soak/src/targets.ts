@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '@sessionstore/core';
+import type { Clock, SessionStoreLogger } from '@sessionstore/core';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { SoakStore } from './checker.js';
@@ -35,8 +35,23 @@ export interface SoakTarget {
   close(): Promise<void>;
 }
 
-/** Store options every target shares: the soak's clock and a background sweep each second. */
-const storeOptions = (clock: Clock) => ({ clock, pruneIntervalMs: 1_000 });
+/** How every target's store is set up beyond its backend. */
+export interface TargetSettings {
+  /** The soak's clock. */
+  readonly clock: Clock;
+  /** Signs every stored record with this secret when set. */
+  readonly signingSecret?: Uint8Array | undefined;
+  /** Where the store reports unreadable records and failed background prunes. */
+  readonly logger: SessionStoreLogger;
+}
+
+/** Store options every target shares: the clock, signing, and a background sweep each second. */
+const storeOptions = (settings: TargetSettings) => ({
+  clock: settings.clock,
+  logger: settings.logger,
+  pruneIntervalMs: 1_000,
+  ...(settings.signingSecret === undefined ? {} : { signingSecret: settings.signingSecret }),
+});
 
 const runId = (): string => randomBytes(5).toString('hex');
 
@@ -44,25 +59,25 @@ const runId = (): string => randomBytes(5).toString('hex');
  * Opens an adapter on resources of its own, ready to use. Each adapter and its driver are
  * imported only when asked for, so one adapter runs while another is not built.
  */
-export function openTarget(name: AdapterName, clock: Clock): Promise<SoakTarget> {
+export function openTarget(name: AdapterName, settings: TargetSettings): Promise<SoakTarget> {
   switch (name) {
     case 'sqlite':
-      return openSqlite(clock);
+      return openSqlite(settings);
     case 'postgres':
-      return openPostgres(clock);
+      return openPostgres(settings);
     case 'redis':
-      return openRedis(clock);
+      return openRedis(settings);
     case 'mongodb':
-      return openMongo(clock);
+      return openMongo(settings);
   }
 }
 
 /** A database file in a temporary directory of its own, in WAL mode, removed afterwards. */
-async function openSqlite(clock: Clock): Promise<SoakTarget> {
+async function openSqlite(settings: TargetSettings): Promise<SoakTarget> {
   const { SqliteSessionStore } = await import('@sessionstore/sqlite');
   const directory = mkdtempSync(join(tmpdir(), 'sessionstore-soak-'));
   const file = join(directory, 'sessions.db');
-  const store = new SqliteSessionStore({ database: file, ...storeOptions(clock) });
+  const store = new SqliteSessionStore({ database: file, ...storeOptions(settings) });
   const count = store.database.prepare(`SELECT count(*) FROM "${store.table}"`).pluck();
 
   return {
@@ -89,7 +104,7 @@ function filesBytes(file: string): number {
 }
 
 /** A schema of its own on the test server, dropped afterwards. */
-async function openPostgres(clock: Clock): Promise<SoakTarget> {
+async function openPostgres(settings: TargetSettings): Promise<SoakTarget> {
   const { PostgresSessionStore } = await import('@sessionstore/postgres');
   const { default: pg } = await import('pg');
   const address = loopbackAddress(postgresUrl(), 'SESSIONSTORE_POSTGRES_URL');
@@ -111,7 +126,7 @@ async function openPostgres(clock: Clock): Promise<SoakTarget> {
   );
 
   const schema = `sessionstore_soak_${runId()}`;
-  const store = new PostgresSessionStore({ pool, schema, ...storeOptions(clock) });
+  const store = new PostgresSessionStore({ pool, schema, ...storeOptions(settings) });
   const table = `"${schema}"."sessionstore_sessions"`;
   const count = async () =>
     (await pool.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${table}`)).rows[0]
@@ -143,7 +158,7 @@ async function tableBytes(pool: pg.Pool, table: string): Promise<number> {
 }
 
 /** Keys under a prefix of its own on the test server, deleted afterwards. */
-async function openRedis(clock: Clock): Promise<SoakTarget> {
+async function openRedis(settings: TargetSettings): Promise<SoakTarget> {
   const { RedisSessionStore } = await import('@sessionstore/redis');
   const { Redis } = await import('ioredis');
   const address = loopbackAddress(redisUrl(), 'SESSIONSTORE_REDIS_URL');
@@ -163,7 +178,7 @@ async function openRedis(clock: Clock): Promise<SoakTarget> {
   );
 
   const prefix = `sessionstore-soak-${runId()}:`;
-  const store = new RedisSessionStore({ client, prefix, ...storeOptions(clock) });
+  const store = new RedisSessionStore({ client, prefix, ...storeOptions(settings) });
   const count = () => countRedisSessions(client, prefix);
 
   return {
@@ -240,12 +255,13 @@ async function usedMemory(client: Redis): Promise<number> {
  * A real MongoDB when SESSIONSTORE_MONGODB_URL is set (in a database of its own, dropped
  * afterwards); otherwise the in-repo wire-protocol test server, on the soak's clock.
  */
-async function openMongo(clock: Clock): Promise<SoakTarget> {
+async function openMongo(settings: TargetSettings): Promise<SoakTarget> {
   const { MongoSessionStore } = await import('@sessionstore/mongodb');
   const { startMongoTestServer } = await import('@sessionstore/mongo-test-server');
   const { MongoClient } = await import('mongodb');
   const external = mongodbUrl();
-  const server = external === undefined ? await startMongoTestServer({ clock }) : undefined;
+  const server =
+    external === undefined ? await startMongoTestServer({ clock: settings.clock }) : undefined;
   const url = external ?? server?.url ?? '';
   const address = loopbackAddress(url, 'SESSIONSTORE_MONGODB_URL');
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
@@ -261,7 +277,7 @@ async function openMongo(clock: Clock): Promise<SoakTarget> {
   );
 
   const database = `sessionstore_soak_${runId()}`;
-  const store = new MongoSessionStore({ client, database, ...storeOptions(clock) });
+  const store = new MongoSessionStore({ client, database, ...storeOptions(settings) });
   const count = () => store.collection.countDocuments();
 
   return {
