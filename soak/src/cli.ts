@@ -82,17 +82,27 @@ async function soakOne(
   let target: SoakTarget;
   try {
     const signingSecret = options.signed ? randomBytes(32) : undefined;
-    target = await openTarget(adapter, { clock: clock.now, signingSecret, logger: events });
+    target = await bounded(
+      openTarget(adapter, { clock: clock.now, signingSecret, logger: events }),
+      `opening ${adapter}`,
+    );
   } catch (error) {
-    process.stderr.write(`soak ${adapter}: FAIL: ${(error as Error).message}\n`);
-    return false;
+    return reportFailure(adapter, error);
   }
 
-  try {
-    return await runAgainst(target, { clock, events, signal }, options);
-  } finally {
-    await target.close();
-  }
+  const runPassed = await runAgainst(target, { clock, events, signal }, options).catch(
+    (error: unknown) => reportFailure(adapter, error),
+  );
+  const cleanedUp = await bounded(target.close(), `closing ${adapter} and removing its data`).then(
+    () => true,
+    (error: unknown) => reportFailure(adapter, error),
+  );
+  return runPassed && cleanedUp;
+}
+
+function reportFailure(adapter: AdapterName, error: unknown): false {
+  process.stderr.write(`soak ${adapter}: FAIL: ${(error as Error).message}\n`);
+  return false;
 }
 
 /** What one adapter's run shares with the store it soaks. */
@@ -112,7 +122,7 @@ async function runAgainst(
     `soak ${target.name}: seed ${options.seed}, ${options.seconds} s${signed} ...\n`,
   );
   const heapUsedBytesStart = heapUsedBytes();
-  const backendStart = await target.figures();
+  const backendStart = await bounded(target.figures(), 'measuring the backend');
 
   const result = await runSoak({
     store: target.store,
@@ -138,12 +148,31 @@ async function runAgainst(
     heapUsedBytesStart,
     heapUsedBytesEnd: heapUsedBytes(),
     backendStart,
-    backendEnd: await target.figures(),
+    backendEnd: await bounded(target.figures(), 'measuring the backend'),
   };
   process.stdout.write(
     formatReport(target.name, target.where, options.seconds, result, measurements),
   );
   return passed(result, events.counts);
+}
+
+/** How long opening, measuring or closing a target may take. */
+const SETUP_TIMEOUT_MS = 30_000;
+
+/** Rejects when `work` takes longer than {@link SETUP_TIMEOUT_MS}. */
+async function bounded<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`soak: ${what} took more than ${SETUP_TIMEOUT_MS} ms.`)),
+      SETUP_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
