@@ -273,6 +273,10 @@ export class MongoSessionStore<S extends StoredSession = Session> extends Sessio
     if (error instanceof MongoServerSelectionError || error instanceof MongoNetworkError) {
       return `MongoDB could not be reached (${error.name})`;
     }
+    const socketError = socketErrorCode(error);
+    if (socketError !== undefined) {
+      return `MongoDB could not be reached (${socketError})`;
+    }
     if (isClosedClient(error)) {
       return 'the MongoDB client is closed';
     }
@@ -482,6 +486,15 @@ function isClosedClient(error: unknown): boolean {
     error instanceof MongoNotConnectedError ||
     (error instanceof Error && error.name === 'MongoClientClosedError')
   );
+}
+
+/**
+ * The code of a socket error (`ECONNRESET`, `EPIPE`, ...) that reached the store unwrapped:
+ * the driver passes some failures of a write to a connection the server dropped as is.
+ */
+function socketErrorCode(error: unknown): string | undefined {
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  return typeof code === 'string' && /^E[A-Z]{2,20}$/.test(code) ? code : undefined;
 }
 
 function openDatabase(

@@ -1,6 +1,6 @@
 import type { StoredSession } from '@sessionstore/core';
 import { startMongoTestServer } from '@sessionstore/mongo-test-server';
-import { type MongoClient, MongoNetworkError, MongoServerError } from 'mongodb';
+import { MongoClient, MongoNetworkError, MongoServerError } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MongoSessionStore } from '../src/index.js';
 import { type Backend, commandLog, startBackend, TEST_SERVER_ONLY } from './backend.js';
@@ -197,6 +197,35 @@ describe.skipIf(TEST_SERVER_ONLY)('a MongoDB that comes and goes (test server)',
       }
     } finally {
       await store.close();
+    }
+  });
+
+  it('reports a server that went away as unreachable, whichever way the driver notices', async () => {
+    const server = await startMongoTestServer();
+    const client = new MongoClient(server.url);
+    const store = new MongoSessionStore<AnySession>({
+      client,
+      database: 'comes_and_goes',
+      operationTimeoutMs: 500,
+    });
+
+    try {
+      await client.connect();
+      await store.upsert({ id: 'sid', userId: 1 }, 60);
+      await server.stop();
+
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const error = await store.upsert({ id: 'sid', userId: 1 }, 60).catch((reason) => reason);
+
+        expect(error).toMatchObject({ code: 'UNAVAILABLE' });
+        expect((error as Error).message).toMatch(
+          /^@sessionstore\/mongodb: upsert\(\) failed: MongoDB (could not be reached \(\w+\)|did not answer within operationTimeoutMs \(500 ms\))\.$/,
+        );
+      }
+    } finally {
+      await store.close();
+      await client.close();
+      await server.stop();
     }
   });
 
