@@ -401,9 +401,11 @@ export class MongoSessionStore<S extends StoredSession = Session> extends Sessio
 
 /**
  * Runs `operation` and rejects with {@link OperationTimeout} if it has not settled within
- * `timeoutMs`. At the deadline the signal aborts the driver's work (server selection, pool
- * checkout or the socket read); the race also bounds a driver that ignores `signal`. The
- * timer is cleared as soon as the operation settles, so it never holds a process open.
+ * `timeoutMs`. At the deadline the signal tells the driver to stop waiting (server
+ * selection, pool checkout or the socket read). The race bounds the call where the driver
+ * cannot stop: its implicit first connection, a retry it already scheduled, or an older
+ * driver that ignores `signal`. The timer is cleared as soon as the operation settles, so it
+ * never holds a process open.
  */
 async function withDeadline<T>(
   timeoutMs: number,
