@@ -513,6 +513,9 @@ function openDatabase(
   }
 
   if (options.db !== undefined) {
+    if (options.database !== undefined) {
+      throw invalidArgument(context, 'database cannot be given with db, which names its own');
+    }
     return { db: checkDb(options.db, context), ownedClient: undefined };
   }
   if (options.client !== undefined) {

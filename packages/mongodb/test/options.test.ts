@@ -39,6 +39,11 @@ describe('MongoSessionStore options', () => {
     ['a 64-byte database', { client, database: 'd'.repeat(64) }, /at most 63 UTF-8 bytes/],
     ['a client that is not one', { client: {}, database: 'auth' }, /client must be a MongoClient/],
     ['a db that is not one', { db: { name: 'auth' } }, /db must be a Db/],
+    [
+      'a database beside a db',
+      { db: client.db('auth'), database: 'other' },
+      /database cannot be given with db/,
+    ],
   ])('rejects %s with INVALID_ARGUMENT', (_name, options, message) => {
     const error = constructorError(options);
 
