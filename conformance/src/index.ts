@@ -52,6 +52,7 @@ export { HarnessLoadError, loadHarness } from './load.js';
 export { type ModelUpsertOutcome, ReferenceModel } from './model.js';
 export {
   CaseTimeoutError,
+  CI_SEED,
   type ConformanceRun,
   caseTimeout,
   DEFAULT_CASE_TIMEOUT_MS,

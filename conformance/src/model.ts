@@ -87,6 +87,72 @@ export class ReferenceModel {
     return live === undefined ? undefined : (live.session.lockVersion ?? null);
   }
 
+  /**
+   * The expiry instants of the live entries, in ms, ascending and without repeats: where a
+   * clock step lands exactly on (or just before) the moment a session expires.
+   */
+  liveExpiries(): number[] {
+    const nowMs = this.#clock();
+    const instants = new Set<number>();
+    for (const sessions of this.#users.values()) {
+      for (const entry of sessions.values()) {
+        if (nowMs < entry.expiresAtMs) instants.add(entry.expiresAtMs);
+      }
+    }
+    return [...instants].sort((a, b) => a - b);
+  }
+
+  /** An independent copy on the same clock, to try one order of a batch of calls on. */
+  clone(): ReferenceModel {
+    const copy = new ReferenceModel(this.#clock);
+    for (const [userKey, sessions] of this.#users) {
+      copy.#users.set(userKey, new Map(sessions));
+    }
+    return copy;
+  }
+
+  /**
+   * A text that two models share exactly when their live entries are the same: the same
+   * sessions, with the same expiry. Expired entries are left out, since no call but prune()
+   * can tell them apart (see {@link ReferenceModel.absorbExpired}). Sessions are compared by
+   * their JSON text, with bigints tagged apart from strings; that serves the plain sessions
+   * the cases build.
+   */
+  liveFingerprint(): string {
+    const nowMs = this.#clock();
+    const parts: string[] = [];
+    for (const [userKey, sessions] of this.#users) {
+      for (const [sessionId, entry] of sessions) {
+        if (nowMs >= entry.expiresAtMs) continue;
+        parts.push(
+          JSON.stringify([userKey, sessionId, entry.expiresAtMs, entry.session], (_key, value) =>
+            typeof value === 'bigint' ? { bigint: `${value}` } : value,
+          ),
+        );
+      }
+    }
+    return parts.sort().join('\n');
+  }
+
+  /**
+   * Takes in the expired entries of `other` under keys this model does not hold, so that one
+   * model stands for several whose live entries are equal. Expired entries are never live
+   * again, and delete, deleteAll and upsert treat one alike whatever it holds, so the merged
+   * model answers every call as each of them would, except that prune() may count more: a
+   * check against it is never stricter than against any of them.
+   */
+  absorbExpired(other: ReferenceModel): void {
+    const nowMs = this.#clock();
+    for (const [userKey, sessions] of other.#users) {
+      for (const [sessionId, entry] of sessions) {
+        if (nowMs < entry.expiresAtMs || this.#users.get(userKey)?.has(sessionId)) continue;
+        const own = this.#users.get(userKey) ?? new Map<string, ModelEntry>();
+        own.set(sessionId, entry);
+        this.#users.set(userKey, own);
+      }
+    }
+  }
+
   #live(userKey: string, sessionId: string): ModelEntry | undefined {
     const entry = this.#users.get(userKey)?.get(sessionId);
     return entry !== undefined && this.#clock() < entry.expiresAtMs ? entry : undefined;

@@ -153,8 +153,8 @@ export async function runCase(run: ConformanceRun, item: ConformanceCase): Promi
   }
 
   const startedMs = performance.now();
-  const context = new RunningCase(run);
   const timeoutMs = caseTimeout(run, item);
+  const context = new RunningCase(run, timeoutMs);
   let outcome: Outcome = await settleWithin(() => item.run(context), timeoutMs);
   if (outcome.kind === 'timeout') {
     context.abort();
@@ -299,13 +299,15 @@ class RunningCase implements CaseContext {
   readonly harness: ConformanceHarness<StoredSession>;
   readonly clock = new ManualClock();
   readonly seed: number;
+  readonly timeLimitMs: number;
   readonly notes: string[] = [];
   readonly #abort = new AbortController();
   readonly #stores: SessionStore<StoredSession>[] = [];
 
-  constructor(run: ConformanceRun) {
+  constructor(run: ConformanceRun, timeLimitMs: number) {
     this.harness = run.harness;
     this.seed = run.seed;
+    this.timeLimitMs = timeLimitMs;
   }
 
   get signal(): AbortSignal {
@@ -401,10 +403,25 @@ function checkTimeout(timeoutMs: number | undefined): number {
   return timeoutMs;
 }
 
+/**
+ * The seed of every run under CI (the `CI` environment variable set, as CI services do), unless
+ * `SESSIONSTORE_CONFORMANCE_SEED` or the `seed` option names another: CI then runs the same
+ * random cases every time, and a local run explores new ones.
+ */
+export const CI_SEED = 20_240_607;
+
 function defaultSeed(): number {
   const fromEnvironment = process.env.SESSIONSTORE_CONFORMANCE_SEED;
   if (fromEnvironment !== undefined && /^\d+$/.test(fromEnvironment)) {
     return Number(fromEnvironment) >>> 0;
   }
+  if (isCi(process.env.CI)) {
+    return CI_SEED;
+  }
   return Math.floor(Math.random() * 4_294_967_296);
+}
+
+// CI services set CI to "true" (or "1"); an empty value or "false" means a local run.
+function isCi(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
 }

@@ -19,7 +19,8 @@ export type ConformanceCategory =
   | 'cleanup'
   | 'lifecycle'
   | 'records'
-  | 'real-time';
+  | 'real-time'
+  | 'model';
 
 /**
  * Something a case needs beyond `get`, `upsert` and `delete`. A case whose need the store or
@@ -78,6 +79,11 @@ export interface CaseContext {
   readonly seed: number;
   /** Aborted when the case's watchdog fires; long waits should stop then. */
   readonly signal: AbortSignal;
+  /**
+   * How long the case may run before its watchdog fires, in ms. A case that bounds its own
+   * work by time (the model cases) stays well inside it.
+   */
+  readonly timeLimitMs: number;
   /**
    * Opens a store through the harness, with this case's manual clock unless `options.clock`
    * is given.
@@ -167,8 +173,10 @@ export interface ConformanceOptions {
   /** How long one case may take before it is reported as hanging, in ms. Default 15,000. */
   caseTimeoutMs?: number;
   /**
-   * The seed for the random cases. Defaults to `SESSIONSTORE_CONFORMANCE_SEED` when set, or
-   * a random one; it is printed with any failure so a run can be repeated.
+   * The seed for the random cases. Defaults to `SESSIONSTORE_CONFORMANCE_SEED` when set, else
+   * to {@link CI_SEED} when the `CI` environment variable is set (so CI runs the same cases
+   * every time), else to a random one; it is printed with any failure so a run can be
+   * repeated.
    */
   seed?: number;
   /** Called with each result as soon as it is known. */

@@ -8,6 +8,7 @@ import { expiryCases } from './expiry.js';
 import { identityCases } from './identity.js';
 import { lifecycleCases } from './lifecycle.js';
 import { lockingCases } from './locking.js';
+import { modelCases } from './model.js';
 import { realTimeCases } from './real-time.js';
 import { recordCases } from './records.js';
 import { sessionIdCases } from './session-ids.js';
@@ -30,6 +31,7 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
   ...badInputCases,
   ...errorCases,
   ...concurrencyCases,
+  ...modelCases,
   ...cleanupCases,
   ...lifecycleCases,
   ...recordCases,
