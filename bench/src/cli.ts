@@ -32,7 +32,7 @@ const OPENERS: Record<AdapterName, () => Promise<OpenSuite>> = {
 
 /** Calls and milliseconds per measured cell; deletes need one stored session per call. */
 function budgets(quick: boolean): Budgets {
-  const maxMs = quick ? 30 : 700;
+  const maxMs = quick ? 30 : 500;
   const calls = quick ? 600 : 20_000;
   return {
     getHit: { maxCalls: calls, maxMs },
