@@ -132,7 +132,18 @@ async function openPostgres(settings: TargetSettings): Promise<SoakTarget> {
     (await pool.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${table}`)).rows[0]
       ?.count ?? 0;
 
-  await store.prune(); // creates the schema and table before the first count
+  const dropSchema = () => pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  // prune() creates the schema and table before the first count.
+  await ping(
+    () => store.prune(),
+    'PostgreSQL',
+    address,
+    START_HINTS.postgres,
+    async () => {
+      await store.close();
+      await dropSchema().finally(() => pool.end());
+    },
+  );
   return {
     name: 'postgres',
     where: `PostgreSQL ${address}, schema ${schema}`,
@@ -142,7 +153,7 @@ async function openPostgres(settings: TargetSettings): Promise<SoakTarget> {
     close: async () => {
       await store.close();
       try {
-        await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await dropSchema();
       } finally {
         await pool.end();
       }
