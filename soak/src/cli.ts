@@ -9,11 +9,18 @@ import { EventCounter } from './events.js';
 import { randomSeed } from './random.js';
 import { formatReport, type Measurements, passed } from './report.js';
 import { runSoak } from './runner.js';
-import { ADAPTER_NAMES, type AdapterName, openTarget, type SoakTarget } from './targets.js';
+import {
+  ADAPTER_NAMES,
+  type AdapterName,
+  DEFAULT_ADAPTERS,
+  openTarget,
+  type SoakTarget,
+} from './targets.js';
 
 const USAGE = `Usage: pnpm soak [options]
 
-  --adapter NAME        sqlite, postgres, redis or mongodb (repeatable); default all of them
+  --adapter NAME        sqlite, postgres, redis, mongodb or redis-cluster (repeatable);
+                        default the first four
   --seconds N           how long the workload runs per adapter, 1 to 3600; default 30
   --seed N              fixes the workload (1 to 4294967295); default random, always printed
   --users N             users in the workload, 1 to 100000; default 200
@@ -245,7 +252,7 @@ function parseCli(argv: string[]): CliOptions | undefined {
 
 function checkAdapters(names: string[] | undefined): AdapterName[] {
   if (names === undefined || names.length === 0) {
-    return [...ADAPTER_NAMES];
+    return [...DEFAULT_ADAPTERS];
   }
   for (const name of names) {
     if (!(ADAPTER_NAMES as readonly string[]).includes(name)) {

@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock, SessionStoreLogger } from '@sessionstore/core';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type pg from 'pg';
 import type { SoakStore } from './checker.js';
+import { startCluster } from './cluster.js';
 import {
   loopbackAddress,
   mongodbUrl,
@@ -15,11 +16,14 @@ import {
   START_HINTS,
 } from './services.js';
 
-/** The adapters the soak can run, in the order it runs them. */
-export const ADAPTER_NAMES = ['sqlite', 'postgres', 'redis', 'mongodb'] as const;
+/** The targets the soak can run: each adapter, and the Redis adapter on a Redis Cluster. */
+export const ADAPTER_NAMES = ['sqlite', 'postgres', 'redis', 'mongodb', 'redis-cluster'] as const;
 
-/** One adapter name. */
+/** One target name. */
 export type AdapterName = (typeof ADAPTER_NAMES)[number];
+
+/** What runs when no `--adapter` is given: every adapter once, in this order. */
+export const DEFAULT_ADAPTERS: readonly AdapterName[] = ['sqlite', 'postgres', 'redis', 'mongodb'];
 
 /** A store under test with the resources the soak made for it. */
 export interface SoakTarget {
@@ -69,6 +73,8 @@ export function openTarget(name: AdapterName, settings: TargetSettings): Promise
       return openRedis(settings);
     case 'mongodb':
       return openMongo(settings);
+    case 'redis-cluster':
+      return openRedisCluster(settings);
   }
 }
 
@@ -190,18 +196,18 @@ async function openRedis(settings: TargetSettings): Promise<SoakTarget> {
 
   const prefix = `sessionstore-soak-${runId()}:`;
   const store = new RedisSessionStore({ client, prefix, ...storeOptions(settings) });
-  const count = () => countRedisSessions(client, prefix);
+  const count = () => countRedisSessions([client], prefix);
 
   return {
     name: 'redis',
     where: `Redis ${address}, prefix ${prefix}`,
     store,
     countStored: count,
-    figures: async () => ({ sessions: await count(), usedMemoryBytes: await usedMemory(client) }),
+    figures: async () => ({ sessions: await count(), usedMemoryBytes: await usedMemory([client]) }),
     close: async () => {
       await store.close();
       try {
-        await deleteKeys(client, prefix);
+        await deleteKeys([client], prefix);
       } finally {
         await client.quit();
       }
@@ -209,25 +215,80 @@ async function openRedis(settings: TargetSettings): Promise<SoakTarget> {
   };
 }
 
+/**
+ * The Redis adapter on a Redis Cluster of three masters that the soak starts itself from the
+ * `redis-server` binary, on free loopback ports, and stops afterwards.
+ */
+async function openRedisCluster(settings: TargetSettings): Promise<SoakTarget> {
+  const { RedisSessionStore } = await import('@sessionstore/redis');
+  const { Cluster } = await import('ioredis');
+  const cluster = await startCluster();
+  const client: Cluster = new Cluster(
+    cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
+    { redisOptions: { connectTimeout: 5_000, commandTimeout: 5_000 } },
+  );
+  client.on('error', () => {}); // Failures surface as rejected calls.
+  const release = async () => {
+    client.disconnect();
+    await cluster.stop();
+  };
+  await ping(
+    () => client.ping(),
+    'Redis Cluster',
+    "the soak's own servers",
+    'Check that redis-server runs here.',
+    release,
+  );
+
+  const prefix = `sessionstore-soak-${runId()}:`;
+  const store = new RedisSessionStore({ client, prefix, ...storeOptions(settings) });
+  const masters = () => client.nodes('master');
+  const count = () => countRedisSessions(masters(), prefix);
+
+  return {
+    name: 'redis-cluster',
+    where: `Redis Cluster of ${cluster.ports.length} masters on 127.0.0.1:${cluster.ports.join(',')}`,
+    store,
+    countStored: count,
+    figures: async () => ({
+      sessions: await count(),
+      usedMemoryBytes: await usedMemory(masters()),
+    }),
+    close: async () => {
+      await store.close();
+      try {
+        await client.quit();
+      } finally {
+        await cluster.stop();
+      }
+    },
+  };
+}
+
 const MAX_SCAN_STEPS = 100_000;
 
-/** Sums the index sorted sets under `prefix`: one entry per stored session. */
-async function countRedisSessions(client: Redis, prefix: string): Promise<number> {
+/** Sums the index sorted sets under `prefix` on every node: one entry per stored session. */
+async function countRedisSessions(nodes: Redis[], prefix: string): Promise<number> {
   let total = 0;
-  await scanKeys(client, prefix, 'zset', async (keys) => {
-    for (const key of keys) {
-      total += await client.zcard(key);
-    }
-  });
+  for (const node of nodes) {
+    await scanKeys(node, prefix, 'zset', async (keys) => {
+      for (const key of keys) {
+        total += await node.zcard(key);
+      }
+    });
+  }
   return total;
 }
 
-async function deleteKeys(client: Redis, prefix: string): Promise<void> {
-  await scanKeys(client, prefix, undefined, async (keys) => {
-    if (keys.length > 0) {
-      await client.unlink(...keys);
-    }
-  });
+/** Deletes every key under `prefix`, one at a time, so no command spans two slots. */
+async function deleteKeys(nodes: Redis[], prefix: string): Promise<void> {
+  for (const node of nodes) {
+    await scanKeys(node, prefix, undefined, async (keys) => {
+      for (const key of keys) {
+        await node.unlink(key);
+      }
+    });
+  }
 }
 
 async function scanKeys(
@@ -256,10 +317,14 @@ async function scanKeys(
   }
 }
 
-/** `used_memory` from `INFO memory`: the whole server's, not only the soak's keys. */
-async function usedMemory(client: Redis): Promise<number> {
-  const info = await client.info('memory');
-  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN);
+/** `used_memory` from `INFO memory`, summed over the nodes: whole servers, not only the soak's keys. */
+async function usedMemory(nodes: Redis[]): Promise<number> {
+  let total = 0;
+  for (const node of nodes) {
+    const info = await node.info('memory');
+    total += Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN);
+  }
+  return total;
 }
 
 /**
