@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,10 +37,12 @@ const HINT =
  */
 export async function startCluster(): Promise<SoakCluster> {
   const directory = await mkdtemp(join(tmpdir(), 'sessionstore-soak-cluster-'));
+  directories.add(directory);
   const children: ChildProcess[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(children.map(stopProcess));
     await rm(directory, { recursive: true, force: true });
+    directories.delete(directory);
   };
 
   try {
@@ -63,6 +66,21 @@ export async function startCluster(): Promise<SoakCluster> {
   }
 }
 
+/**
+ * Servers still running. Should the process end without a clean stop (the soak's hard time
+ * cap, or a second Ctrl-C), they are killed on exit rather than left behind.
+ */
+const running = new Set<ChildProcess>();
+const directories = new Set<string>();
+process.on('exit', () => {
+  for (const child of running) {
+    child.kill('SIGKILL');
+  }
+  for (const directory of directories) {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
+
 function launch(port: number, directory: string): ChildProcess {
   const child = spawn(
     'redis-server',
@@ -85,6 +103,8 @@ function launch(port: number, directory: string): ChildProcess {
     { stdio: 'ignore' },
   );
   child.on('error', () => {}); // A missing binary shows up as a server that never answers.
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return child;
 }
 
