@@ -92,14 +92,20 @@ export class ReferenceModel {
    * clock step lands exactly on (or just before) the moment a session expires.
    */
   liveExpiries(): number[] {
+    const instants = new Set(this.liveEntries().map((entry) => entry.expiresAtMs));
+    return [...instants].sort((a, b) => a - b);
+  }
+
+  /** The live entries: each session with its expiry instant, in ms. */
+  liveEntries(): { session: StoredSession; expiresAtMs: number }[] {
     const nowMs = this.#clock();
-    const instants = new Set<number>();
+    const entries: { session: StoredSession; expiresAtMs: number }[] = [];
     for (const sessions of this.#users.values()) {
-      for (const entry of sessions.values()) {
-        if (nowMs < entry.expiresAtMs) instants.add(entry.expiresAtMs);
+      for (const { session, expiresAtMs } of sessions.values()) {
+        if (nowMs < expiresAtMs) entries.push({ session, expiresAtMs });
       }
     }
-    return [...instants].sort((a, b) => a - b);
+    return entries;
   }
 
   /** An independent copy on the same clock, to try one order of a batch of calls on. */

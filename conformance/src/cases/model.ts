@@ -26,6 +26,9 @@ const anyUserId: fc.Arbitrary<UserId> = fc.oneof(
   ...USER_GROUPS.map((group) => fc.constantFrom(...group)),
 );
 
+/** The forms of one user, for sequences that stay on it. */
+const ONE_USER: readonly UserId[] = [7, 7n, '7'];
+
 /** One id of each user, to read the state back with. */
 const READ_BACK_USER_IDS: readonly UserId[] = ['u1', 'u10', 'u1:x', '{u1}', '7'];
 
@@ -48,8 +51,8 @@ type LockChoice = 'none' | 'zero' | 'current' | 'stale' | 'ahead';
 
 const LOCK_CHOICES: readonly LockChoice[] = ['none', 'zero', 'current', 'stale', 'ahead'];
 
-/** Lock choices for a generated upsert: unconditional writes twice as often as each other. */
-const lockChoices = fc.constantFrom<LockChoice>('none', ...LOCK_CHOICES);
+/** Lock choices for a generated upsert: unconditional and current-version writes more often. */
+const lockChoices = fc.constantFrom<LockChoice>('none', 'current', ...LOCK_CHOICES);
 
 /**
  * What an upsert stores besides the fixed fields: each variant adds or drops fields, so a
@@ -64,6 +67,9 @@ const VARIANTS: readonly (() => Record<string, unknown>)[] = [
 
 /** The millisecond within the second at which every run starts, so runs repeat exactly. */
 const RUN_START_PHASE_MS = 437;
+
+/** How many expiry instants a run walks through at its end. */
+const FINAL_EXPIRY_CHECKS = 3;
 
 /** Above this many possible states after a batch, the concurrent case reads the state back. */
 const MAX_CANDIDATES = 8;
@@ -161,6 +167,7 @@ interface StoreCall {
 function storeOperations(
   methods: StoreMethods,
   userIds: fc.Arbitrary<UserId>,
+  upsertWeight = 6,
 ): fc.Arbitrary<StoreOperation> {
   const sessionIds = fc.constantFrom(...SESSION_IDS);
   const choices: fc.WeightedArbitrary<StoreOperation>[] = [
@@ -169,7 +176,7 @@ function storeOperations(
       arbitrary: fc.record({ kind: fc.constant('get'), userId: userIds, sessionId: sessionIds }),
     },
     {
-      weight: 5,
+      weight: upsertWeight,
       arbitrary: fc.record({
         kind: fc.constant('upsert'),
         userId: userIds,
@@ -214,35 +221,46 @@ const clockOperations: fc.Arbitrary<ClockOperation> = fc.record({
   ),
 });
 
+/**
+ * Sequences of up to 60 steps. Half of them range over every user; the other half stay on
+ * one user (in its three forms), so that the same two sessions are written, versioned,
+ * deleted and expired many times over.
+ */
 function sequences(methods: StoreMethods): fc.Arbitrary<SequentialStep[]> {
-  const step = fc.oneof(
-    { weight: 6, arbitrary: storeOperations(methods, anyUserId) },
-    { weight: 1, arbitrary: clockOperations },
-  );
-  return fc.array(step, { minLength: 1, maxLength: 60, size: 'max' });
+  const over = (userIds: fc.Arbitrary<UserId>) =>
+    fc.array(
+      fc.oneof(
+        { weight: 6, arbitrary: storeOperations(methods, userIds) },
+        { weight: 1, arbitrary: clockOperations },
+      ),
+      { minLength: 1, maxLength: 60, size: 'max' },
+    );
+  return fc.oneof(over(anyUserId), over(fc.constantFrom(...ONE_USER)));
 }
 
 /**
- * Batches of 2 to 4 parallel calls: over any users, or contended, where every call is on one
- * user (any of its forms) and every upsert asks for the same kind of lock version, so that
- * creates and compare-and-sets of one session, and writes of one user's index, race.
+ * Batches of 2 to 4 parallel calls: over any users, or (twice as often) contended, where
+ * every call is on one user (any of its forms), most calls are upserts and every upsert asks
+ * for the same kind of lock version, so that creates and compare-and-sets of one session,
+ * and writes of one user's index, race.
  */
 function batches(methods: StoreMethods): fc.Arbitrary<ConcurrentStep[]> {
   const anyUser = fc.array(storeOperations(methods, anyUserId), {
     minLength: 2,
     maxLength: 4,
   });
-  const contended = fc
-    .tuple(fc.constantFrom(...USER_GROUPS), lockChoices)
-    .chain(([group, lock]) =>
-      fc
-        .array(storeOperations(methods, fc.constantFrom(...group)), { minLength: 2, maxLength: 4 })
-        .map((operations) =>
-          operations.map((operation) =>
-            operation.kind === 'upsert' ? { ...operation, lock } : operation,
-          ),
+  const contended = fc.tuple(fc.constantFrom(...USER_GROUPS), lockChoices).chain(([group, lock]) =>
+    fc
+      .array(storeOperations(methods, fc.constantFrom(...group), 12), {
+        minLength: 2,
+        maxLength: 4,
+      })
+      .map((operations) =>
+        operations.map((operation) =>
+          operation.kind === 'upsert' ? { ...operation, lock } : operation,
         ),
-    );
+      ),
+  );
   const operations = fc.oneof(
     { weight: 1, arbitrary: anyUser },
     { weight: 2, arbitrary: contended },
@@ -524,7 +542,7 @@ async function runSequence(
         throw new ModelDivergence(`${call.text} ${difference}.`, transcript);
       }
     }
-    await expectFinalState(store, [model], methods, transcript);
+    await expectFinalState(context, store, [model], methods, transcript);
   });
 }
 
@@ -548,7 +566,7 @@ async function runBatches(
         candidates = await narrow(store, candidates, methods, transcript, 'after the batch');
       }
     }
-    await expectFinalState(store, candidates, methods, transcript);
+    await expectFinalState(context, store, candidates, methods, transcript);
   });
 }
 
@@ -624,15 +642,30 @@ function permutations(count: number): number[][] {
  *
  * @throws {@link ModelDivergence} when none does.
  */
-async function narrow(
+function narrow(
   store: ConformanceStore,
   candidates: readonly ReferenceModel[],
   methods: StoreMethods,
   transcript: string[],
   when: string,
 ): Promise<ReferenceModel[]> {
+  return readBack(store, candidates, readBackCalls(methods), transcript, when);
+}
+
+/**
+ * Makes read-only calls one at a time and keeps the candidate states that agree with each.
+ *
+ * @throws {@link ModelDivergence} when none does.
+ */
+async function readBack(
+  store: ConformanceStore,
+  candidates: readonly ReferenceModel[],
+  calls: readonly StoreCall[],
+  transcript: string[],
+  when: string,
+): Promise<ReferenceModel[]> {
   let remaining = [...candidates];
-  for (const call of readBackCalls(methods)) {
+  for (const call of calls) {
     const actual = await call.onStore(store);
     transcript.push(`${call.text} → ${describeOutcome(actual)} (read back ${when})`);
     const agreeing = remaining.filter(
@@ -656,14 +689,36 @@ function readBackCalls(methods: StoreMethods): StoreCall[] {
   );
 }
 
-/** The final state, read back user by user, must be one the model allows. */
+/**
+ * The final state, read back user by user, must be one the model allows; then the clock
+ * walks through the first few expiry instants of the live sessions, and at 1 ms before each
+ * and at each, the sessions that expire there are read again.
+ */
 async function expectFinalState(
+  context: CaseContext,
   store: ConformanceStore,
   candidates: readonly ReferenceModel[],
   methods: StoreMethods,
   transcript: string[],
 ): Promise<void> {
-  await narrow(store, candidates, methods, transcript, 'at the end');
+  let remaining = await narrow(store, candidates, methods, transcript, 'at the end');
+  const instants = new Set(remaining.flatMap((model) => model.liveExpiries()));
+  const firstInstants = [...instants].sort((a, b) => a - b).slice(0, FINAL_EXPIRY_CHECKS);
+
+  for (const instantMs of firstInstants) {
+    const calls = remaining
+      .flatMap((model) => model.liveEntries())
+      .filter((entry) => entry.expiresAtMs === instantMs)
+      .map(({ session }) =>
+        getCall({ kind: 'get', userId: session.userId, sessionId: session.id }),
+      );
+    for (const earlyMs of [1, 0]) {
+      const movedMs = instantMs - earlyMs - context.clock.now();
+      context.clock.advanceTo(instantMs - earlyMs);
+      transcript.push(`clock +${movedMs} ms, ${earlyMs === 0 ? 'to' : '1 ms before'} an expiry`);
+      remaining = await readBack(store, remaining, calls, transcript, 'at an expiry');
+    }
+  }
 }
 
 /** Opens a store to see which optional methods it has, and closes it. */
@@ -727,7 +782,7 @@ export const modelCases: ConformanceCase[] = [
         arbitrary: sequences(methods),
         run: (steps) => runSequence(context, steps, methods),
         describe: (steps) => steps.map(describeStep),
-        numRuns: 25,
+        numRuns: 30,
         minRuns: 5,
       });
     },
@@ -746,7 +801,7 @@ export const modelCases: ConformanceCase[] = [
         arbitrary: batches(methods),
         run: (steps) => runBatches(context, steps, methods),
         describe: (steps) => steps.map(describeStep),
-        numRuns: 15,
+        numRuns: 20,
         minRuns: 5,
       });
     },
