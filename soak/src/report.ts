@@ -1,5 +1,6 @@
 import type { SoakResult } from './runner.js';
 import { EXPECTED_CODES, totalCalls } from './stats.js';
+import { showUserId } from './users.js';
 
 /** Memory and backend figures taken before and after a run, and what the store reported. */
 export interface Measurements {
@@ -59,7 +60,7 @@ export function formatReport(
     `  divergences: ${stats.divergenceCount}` +
       (stats.quarantinedUsers > 0 ? ` (${stats.quarantinedUsers} users quarantined)` : ''),
     ...stats.divergences.flatMap((divergence, index) => [
-      `    #${index + 1} round ${divergence.round}, user ${JSON.stringify(divergence.user)}, ` +
+      `    #${index + 1} round ${divergence.round}, user ${showUserId(divergence.user)}, ` +
         `${divergence.action}: ${divergence.call}`,
       `       store: ${divergence.store}`,
       `       model: ${divergence.model}`,
