@@ -401,7 +401,7 @@ function differenceOf(actual: Outcome, expected: Expected): string | null {
   const { value } = actual;
   switch (expected.kind) {
     case 'session':
-      return findDifference(value, expected.session, 'the session');
+      return sessionDifference(value, expected.session);
     case 'list':
       return listDifference(value, expected.sessions);
     case 'count':
@@ -426,6 +426,13 @@ function expectation(expected: Expected): string {
     default:
       return 'success';
   }
+}
+
+function sessionDifference(actual: unknown, expected: StoredSession | null): string | null {
+  if ((actual === null) !== (expected === null)) {
+    return `returned ${describeValue(actual)} where ${describeValue(expected)} was expected`;
+  }
+  return findDifference(actual, expected, 'the session');
 }
 
 /** getAll() as a set: each expected session once, by id, and nothing else. */
@@ -470,8 +477,10 @@ function describeOutcome(outcome: Outcome): string {
     const error = outcome.error;
     return isSessionStoreError(error) ? error.code : describeError(error);
   }
-  const { value } = outcome;
-  if (value === undefined) return 'resolved';
+  return outcome.value === undefined ? 'resolved' : describeValue(outcome.value);
+}
+
+function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(summary).join(', ')}]`;
   return typeof value === 'object' && value !== null ? summary(value) : show(value);
 }
