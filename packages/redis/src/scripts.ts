@@ -17,9 +17,10 @@ export interface RedisScript {
 /*
  * Shared helpers. Times arrive as decimal strings from the store's clock: liveness is decided
  * by that clock (`nowMs < expiresAtMs`), never by the server's TIME. Key expiry only frees
- * memory: both keys are set to expire when the user's last session does, measured from now
- * on the store's clock, so a constant offset between the store's clock and the server's
- * cannot make a key vanish while a session in it is live.
+ * memory: both keys are set to expire a grace period after the user's last session does,
+ * measured from now on the store's clock, so a constant offset between the store's clock and
+ * the server's cannot make a key vanish while a session in it is live, and a store clock that
+ * runs slower than the server's (a paused or manual clock) may lag by up to the grace period.
  */
 const PRELUDE = `
 local function dropExpired(index, sessions, nowArg)
@@ -38,13 +39,13 @@ local function dropExpired(index, sessions, nowArg)
   return #expired
 end
 
-local function expireWithLastSession(index, sessions, nowMs)
+local function expireWithLastSession(index, sessions, nowMs, graceMs)
   local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
   if #last == 0 then
     redis.call('DEL', index, sessions)
     return
   end
-  local ttlMs = math.max(1, math.ceil(tonumber(last[2]) - nowMs))
+  local ttlMs = math.max(1, math.ceil(tonumber(last[2]) - nowMs)) + graceMs
   local ttlArg = string.format('%.0f', ttlMs)
   redis.call('PEXPIRE', index, ttlArg)
   redis.call('PEXPIRE', sessions, ttlArg)
@@ -71,7 +72,7 @@ return redis.call('HGET', KEYS[2], 'r:' .. ARGV[1])
 
 /**
  * ARGV: sessionId, record, nowMs, expiresAtMs, expectedLockVersion (or ''), lockVersion (or
- * ''). Applies the compare-and-set, drops the user's expired sessions, writes the record,
+ * ''), keyExpiryGraceMs. Applies the compare-and-set, drops the user's expired sessions, writes the record,
  * its lock version and its index entry, and sets both keys to expire with the last session.
  * Returns 1 when written, 0 when the compare-and-set failed and nothing changed.
  */
@@ -99,14 +100,14 @@ else
   redis.call('HSET', sessions, 'v:' .. sessionId, ARGV[6])
 end
 redis.call('ZADD', index, ARGV[4], sessionId)
-expireWithLastSession(index, sessions, nowMs)
+expireWithLastSession(index, sessions, nowMs, tonumber(ARGV[7]))
 return 1
 `,
   true,
 );
 
 /**
- * ARGV: sessionId, nowMs. Removes the session, drops the user's expired sessions and
+ * ARGV: sessionId, nowMs, keyExpiryGraceMs. Removes the session, drops the user's expired sessions and
  * deletes both keys when nothing is left. Returns 1.
  */
 export const DELETE_SCRIPT = defineScript(
@@ -115,7 +116,7 @@ export const DELETE_SCRIPT = defineScript(
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], 'r:' .. ARGV[1], 'v:' .. ARGV[1])
 dropExpired(KEYS[1], KEYS[2], ARGV[2])
-expireWithLastSession(KEYS[1], KEYS[2], tonumber(ARGV[2]))
+expireWithLastSession(KEYS[1], KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[3]))
 return 1
 `,
   true,
@@ -146,12 +147,15 @@ return redis.call('DEL', KEYS[1], KEYS[2])
 `,
 );
 
-/** ARGV: nowMs. Drops the user's expired sessions; returns how many were dropped. */
+/**
+ * ARGV: nowMs, keyExpiryGraceMs. Drops the user's expired sessions; returns how many were
+ * dropped.
+ */
 export const PRUNE_SCRIPT = defineScript(
   'prune',
   `
 local dropped = dropExpired(KEYS[1], KEYS[2], ARGV[1])
-expireWithLastSession(KEYS[1], KEYS[2], tonumber(ARGV[1]))
+expireWithLastSession(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
 return dropped
 `,
   true,

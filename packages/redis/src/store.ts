@@ -35,6 +35,9 @@ const STORE_NAME = '@sessionstore/redis';
 /** The default for {@link RedisSessionStoreOptions.commandTimeoutMs}. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
 
+/** The default for {@link RedisSessionStoreOptions.keyExpiryGraceMs}. */
+export const DEFAULT_KEY_EXPIRY_GRACE_MS = 60_000;
+
 /** How many keys one SCAN step asks for while pruning. */
 const SCAN_BATCH_SIZE = 500;
 
@@ -49,18 +52,25 @@ export type RedisSessionStoreOptions = CommonStoreOptions &
      * different prefixes never see each other's sessions, even when one prefix starts with
      * the other. Defaults to `"sessionstore:"`.
      */
-    prefix?: string;
+    prefix?: string | undefined;
     /**
      * How long a call may wait for Redis, in ms, including any wait for a lost connection to
      * come back; past it the call rejects with `UNAVAILABLE`. Defaults to 2,000.
      */
-    commandTimeoutMs?: number;
+    commandTimeoutMs?: number | undefined;
+    /**
+     * How long after a user's last session ends, in ms, Redis may drop the user's keys.
+     * Liveness is always decided by the store's clock; this margin only keeps Redis's own
+     * expiry, which runs on the server's clock, from removing a session the store's clock
+     * still calls live when that clock runs behind the server's. Defaults to 60,000.
+     */
+    keyExpiryGraceMs?: number | undefined;
     /**
      * How often the store sweeps expired sessions itself, in ms. Defaults to `0` (never):
      * Redis key expiry frees a user's keys when their last session ends, and every write
      * drops the user's expired sessions. `prune()` works either way.
      */
-    pruneIntervalMs?: number;
+    pruneIntervalMs?: number | undefined;
   };
 
 /** Where the store's connection comes from. */
@@ -121,6 +131,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   readonly #ownsClient: boolean;
   readonly #prefix: string;
   readonly #commandTimeoutMs: number;
+  readonly #keyExpiryGraceArg: string;
   readonly #clock: Clock;
   #readiness: { promise: Promise<void>; stop: () => void } | undefined;
 
@@ -139,6 +150,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     const context = { store: STORE_NAME, method: 'the constructor' };
     this.#prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX, context);
     this.#commandTimeoutMs = checkTimeout(options.commandTimeoutMs, context);
+    this.#keyExpiryGraceArg = String(checkGrace(options.keyExpiryGraceMs, context));
     this.#clock = options.clock ?? Date.now;
     if (options.client !== undefined && options.url !== undefined) {
       throw invalidArgument(context, 'give either a client or a url, not both');
@@ -177,6 +189,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
       String(write.expiresAtMs),
       write.expectedLockVersion === undefined ? '' : String(write.expectedLockVersion),
       write.lockVersion === null ? '' : String(write.lockVersion),
+      this.#keyExpiryGraceArg,
     ]);
 
     return reply === 1;
@@ -184,7 +197,11 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
 
   protected override async deleteRecord(key: RecordKey): Promise<void> {
     const keys = userKeysOf(this.#prefix, key.userKey);
-    await this.#run(DELETE_SCRIPT, keys, [key.sessionId, String(this.#clock())]);
+    await this.#run(DELETE_SCRIPT, keys, [
+      key.sessionId,
+      String(this.#clock()),
+      this.#keyExpiryGraceArg,
+    ]);
   }
 
   protected override async readUserRecords(
@@ -306,7 +323,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
       const pruned = indexKeys
         .map((indexKey) => userKeysFromIndexKey(indexKey, keyPrefix))
         .filter((keys): keys is UserKeys => keys !== null)
-        .map((keys) => this.#run(PRUNE_SCRIPT, keys, [String(nowMs)]));
+        .map((keys) => this.#run(PRUNE_SCRIPT, keys, [String(nowMs), this.#keyExpiryGraceArg]));
       for (const count of await Promise.all(pruned)) {
         removed += Number(count);
       }
@@ -398,6 +415,18 @@ function checkTimeout(value: unknown, context: ArgumentContext): number {
 
   if (value > 2_147_483_647) {
     throw invalidArgument(context, 'commandTimeoutMs must be at most 2147483647');
+  }
+
+  return value;
+}
+
+function checkGrace(value: unknown, context: ArgumentContext): number {
+  if (value === undefined) {
+    return DEFAULT_KEY_EXPIRY_GRACE_MS;
+  }
+
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalidArgument(context, 'keyExpiryGraceMs must be a non-negative integer');
   }
 
   return value;

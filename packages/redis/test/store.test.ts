@@ -27,11 +27,16 @@ afterAll(async () => {
   await client.quit();
 });
 
-function openStore(clock = new TestClock()) {
+function openStore(clock = new TestClock(), keyExpiryGraceMs?: number) {
   storeCount += 1;
   const prefix = `${RUN_PREFIX}${storeCount}:`;
   return {
-    store: new RedisSessionStore<TestSession>({ client, prefix, clock: clock.now }),
+    store: new RedisSessionStore<TestSession>({
+      client,
+      prefix,
+      clock: clock.now,
+      keyExpiryGraceMs,
+    }),
     prefix,
     clock,
   };
@@ -82,7 +87,7 @@ describe('the per-user index', () => {
 
 describe('key expiry', () => {
   it('keeps both keys until the last session of the user expires, and no longer', async () => {
-    const { store } = openStore();
+    const { store } = openStore(new TestClock(), 0);
     const keys = userKeys(store.prefix, 10);
     await store.upsert({ id: 'long', userId: 10 }, 100);
     await store.upsert({ id: 'short', userId: 10 }, 10);
@@ -104,7 +109,7 @@ describe('key expiry', () => {
     for (const offsetMs of [-3_600_000, 86_400_000]) {
       const clock = new TestClock();
       clock.advance(offsetMs);
-      const { store } = openStore(clock);
+      const { store } = openStore(clock, 0);
 
       await store.upsert({ id: 's', userId: 12 }, 60);
 
@@ -113,6 +118,33 @@ describe('key expiry', () => {
       expect(ttlMs).toBeGreaterThan(55_000);
       expect(ttlMs).toBeLessThanOrEqual(60_000);
       await store.close();
+    }
+  });
+
+  it('adds keyExpiryGraceMs, 60 s by default, to the key expiry', async () => {
+    const { store } = openStore();
+    await store.upsert({ id: 's', userId: 13 }, 10);
+
+    const ttlMs = await client.pttl(userKeys(store.prefix, 13).index);
+    expect(ttlMs).toBeGreaterThan(65_000);
+    expect(ttlMs).toBeLessThanOrEqual(70_000);
+    await store.close();
+  });
+
+  it('keeps a session that a paused store clock still calls live past its real-time end', async () => {
+    const { store } = openStore(new TestClock(), 5_000);
+    await store.upsert({ id: 'paused', userId: 14 }, 1);
+
+    // Real time runs past the ttl while the store's clock stands still: the key must stay.
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+
+    expect(await store.get('paused', 14)).toEqual({ id: 'paused', userId: 14 });
+    await store.close();
+  });
+
+  it('rejects a negative or fractional keyExpiryGraceMs', () => {
+    for (const keyExpiryGraceMs of [-1, 1.5, Number.NaN]) {
+      expect(() => new RedisSessionStore({ client, keyExpiryGraceMs })).toThrow(/keyExpiryGraceMs/);
     }
   });
 
