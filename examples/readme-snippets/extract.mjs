@@ -1,6 +1,7 @@
 // Copies every ```ts block of the repository's READMEs into generated/, one module per
 // block, so that `tsc` checks the documentation against the packages as they are built.
-// A block whose info string says `ts no-check` is an excerpt, not a program, and is left out.
+// A block whose info string says `ts no-check` is an excerpt, not a program, and is left out;
+// one that says `ts with-harness` uses a `harness` defined elsewhere, which is declared for it.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,9 @@ const readmes = [
 rmSync(output, { recursive: true, force: true });
 mkdirSync(output, { recursive: true });
 
+const HARNESS_DECLARATION =
+  "declare const harness: import('@sessionstore/conformance').ConformanceHarness;";
+
 let count = 0;
 for (const readme of readmes) {
   let text;
@@ -31,10 +35,11 @@ for (const readme of readmes) {
   } catch {
     continue;
   }
-  const blocks = text.matchAll(/^```ts\s*\n([\s\S]*?)^```\s*$/gm);
+  const blocks = text.matchAll(/^```ts( with-harness)?[ \t]*\n([\s\S]*?)^```\s*$/gm);
   let index = 0;
-  for (const [, code] of blocks) {
+  for (const [, withHarness, body] of blocks) {
     index++;
+    const code = withHarness ? `${HARNESS_DECLARATION}\n${body}` : body;
     const name = `${relative(root, join(root, readme)).replace(/[/\\.]/g, '_')}_${index}.ts`;
     writeFileSync(join(output, name), `// From ${readme}, block ${index}.\n${code}export {};\n`);
     count++;
