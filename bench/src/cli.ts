@@ -117,6 +117,34 @@ function writeJson(options: BenchOptions, document: object): string {
   return path;
 }
 
+function printHeader(options: BenchOptions, startedAt: string): void {
+  const { cpu, cores, node, loadAverage } = machine();
+  const mode = options.scale
+    ? 'scale runs'
+    : `${options.rounds} rounds${options.quick ? ' (quick)' : ''}`;
+  console.log(`# sessionstore benchmark, ${startedAt}`);
+  console.log(
+    `\n${cpu}, ${cores} cores, Node ${node}; load average at start ` +
+      `${loadAverage.load1.toFixed(2)}; ${mode}; session ${sessionBytes()} bytes encoded.`,
+  );
+}
+
+/** Samples the 1-minute load average every 10 s, so a report says how busy the machine was. */
+function sampleLoad(): { samples: number[]; stop: () => void } {
+  const samples = [loadavg()[0] ?? 0];
+  const timer = setInterval(() => samples.push(loadavg()[0] ?? 0), 10_000);
+  timer.unref();
+  return { samples, stop: () => clearInterval(timer) };
+}
+
+function loadSummary(samples: number[]): string {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (fraction: number) =>
+    (sorted[Math.floor(fraction * (sorted.length - 1))] ?? 0).toFixed(1);
+  return `1-minute load average during the run: min ${at(0)}, median ${at(0.5)}, max ${at(1)}`;
+}
+
+/** Prints each adapter's tables as soon as it is done, and writes the JSON at the end. */
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const progress = new Progress();
@@ -124,42 +152,39 @@ async function main(): Promise<void> {
   const machineBefore = machine();
   const adapters: AdapterResult[] = [];
   let scale: ScaleReport[] = [];
+  printHeader(options, startedAt);
+  const load = sampleLoad();
 
   try {
     if (options.scale) {
       scale = await runScale(options.adapters, progress);
     } else {
       for (const adapter of options.adapters) {
-        adapters.push(await benchAdapter(adapter, options, progress));
+        const result = await benchAdapter(adapter, options, progress);
+        progress.done();
+        printAdapter(result);
+        adapters.push(result);
       }
     }
   } finally {
     progress.done();
   }
 
-  console.log(`# sessionstore benchmark, ${startedAt}`);
-  console.log(
-    `\n${machineBefore.cpu}, ${machineBefore.cores} cores, Node ${machineBefore.node}; ` +
-      `load average at start ${machineBefore.loadAverage.load1.toFixed(2)}, ` +
-      `at end ${loadavg()[0]?.toFixed(2)}; ` +
-      `${options.scale ? 'scale runs' : `${options.rounds} rounds${options.quick ? ' (quick)' : ''}`}; ` +
-      `session ${sessionBytes()} bytes encoded.`,
-  );
-  adapters.forEach(printAdapter);
   for (const report of scale) {
     console.log(`\n${report.markdown}`);
   }
-
+  load.stop();
+  console.log(`\n${loadSummary(load.samples)} (on ${machineBefore.cores} cores).`);
   const path = writeJson(options, {
     startedAt,
     finishedAt: new Date().toISOString(),
-    machine: { ...machineBefore, loadAverageAtEnd: loadavg() },
+    machine: { ...machineBefore, loadAverageSamples: load.samples },
     options,
     sessionBytes: sessionBytes(),
     adapters,
     scale,
   });
-  console.log(`\nResults written to ${path}`);
+  console.log(`Results written to ${path}`);
 }
 
 main().then(

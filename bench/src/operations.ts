@@ -38,7 +38,10 @@ export interface SessionApi {
   get(sessionId: string, userId: number): Promise<unknown>;
   put(session: Session): Promise<unknown>;
   delete(sessionId: string, userId: number): Promise<unknown>;
-  /** Compare-and-set create: stores the session with lock version 1. */
+  /**
+   * Compare-and-set create: stores the session with lock version 1. Without it, the
+   * "upsert (CAS update)" cells write with `put`.
+   */
   create?(session: Session): Promise<unknown>;
   /** Compare-and-set update of the live copy whose lock version is `session.lockVersion`. */
   update?(session: Session): Promise<unknown>;
@@ -92,10 +95,9 @@ export function plansFor(api: SessionApi): Partial<Record<OperationName, PlanFac
     upsertNew: (context) => upsertNewPlan(api, context),
     delete: (context) => deletePlan(api, context),
   };
-  const { create, update, getAll, deleteAll } = api;
-  if (create !== undefined && update !== undefined) {
-    plans.upsertCas = (context) => upsertCasPlan(create, update, context);
-  }
+  // A library without compare-and-set does the same refresh as a plain overwrite.
+  const { create = api.put, update = api.put, getAll, deleteAll } = api;
+  plans.upsertCas = (context) => upsertCasPlan(create, update, context);
   if (getAll !== undefined) {
     plans.getAll10 = (context) => getAllPlan(api, getAll, context);
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import type { Session } from '@sessionstore/core';
-import { SqliteSessionStore } from '@sessionstore/sqlite';
+import { createIndexSql, createTableSql, SqliteSessionStore } from '@sessionstore/sqlite';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import session from 'express-session';
 import Keyv from 'keyv';
@@ -76,13 +76,14 @@ function betterSqlite3SessionStore(database: Database): session.Store {
 }
 
 /**
- * The least the same job needs on better-sqlite3: one prepared statement per call, JSON for
- * the session, expiry in integer milliseconds, behind an async function.
+ * The least the same job needs on better-sqlite3: one prepared statement per call on a table
+ * of the same shape as ours, JSON for the session, expiry in integer milliseconds, behind an
+ * async function.
  */
 export function rawSqliteApi(database: Database): SessionApi {
-  database.exec(`CREATE TABLE IF NOT EXISTS raw_sessions (
-    user_key TEXT NOT NULL, session_id TEXT NOT NULL, expires_at_ms INTEGER NOT NULL,
-    lock_version INTEGER, record TEXT NOT NULL, PRIMARY KEY (user_key, session_id))`);
+  // The same table and expiry index as ours, so both write the same pages.
+  database.exec(createTableSql('raw_sessions'));
+  database.exec(createIndexSql('raw_sessions'));
   const get = database
     .prepare<[string, string, number], string>(
       'SELECT record FROM raw_sessions WHERE user_key = ? AND session_id = ? AND expires_at_ms > ?',
