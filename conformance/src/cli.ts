@@ -25,7 +25,9 @@ Options:
   --grep TEXT                   Run only cases whose id or title contains TEXT.
   --timeout MS                  How long a case may run before it is reported as hanging
                                 (default 15000).
-  --seed N                      Seed for the random cases (default: random, printed).
+  --seed N                      Seed for the random cases and the model cases (default:
+                                SESSIONSTORE_CONFORMANCE_SEED, else a fixed seed when CI
+                                is set, else random; always printed).
   -h, --help                    Show this help.
 
 Exit code: 0 when no case failed, 1 when one did, 2 for a usage error or a bad module.`;
