@@ -367,11 +367,15 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     );
   }
 
-  async #run<T>(context: ArgumentContext, operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
+  // Not an async function: on the hot path one fewer promise layer is measurably cheaper.
+  #run<T>(context: ArgumentContext, operation: () => Promise<T>): Promise<T> {
+    const wrap = (error: unknown): never => {
       throw this.toStoreError(error, context.method);
+    };
+    try {
+      return operation().catch(wrap);
+    } catch (error) {
+      return Promise.reject(this.toStoreError(error, context.method));
     }
   }
 

@@ -171,6 +171,11 @@ function checkIdString(
     throw invalidArgument(context, `${name} must be well-formed Unicode (it has a lone surrogate)`);
   }
 
+  // A UTF-16 code unit never takes more than 3 UTF-8 bytes, so short ids need no count.
+  if (value.length * 3 <= MAX_ID_BYTES) {
+    return;
+  }
+
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes > MAX_ID_BYTES) {
     throw invalidArgument(
