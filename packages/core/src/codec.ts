@@ -30,32 +30,35 @@ export interface CodecContext {
 /**
  * Encodes a session as JSON text that the backend's own tools can read. Dates, bigints and
  * Uint8Arrays (Buffers included) are stored as tagged objects and come back as themselves.
- * Properties whose value is `undefined` are dropped.
+ * Properties whose value is `undefined` are dropped. Every value is read exactly once, so a
+ * getter cannot show the check one value and the stored text another, and `toJSON` methods
+ * play no part.
  *
  * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for any value outside those rules
  *   (functions, symbols, class instances, Maps, cycles, NaN, Infinity, holes or `undefined`
- *   in arrays), naming where in the session it was found; `PAYLOAD_TOO_LARGE` when the text
- *   is longer than `maxSessionBytes` in UTF-8.
+ *   in arrays, or a value whose reading throws), naming where in the session it was found;
+ *   `PAYLOAD_TOO_LARGE` when the text is longer than `maxSessionBytes` in UTF-8, detected
+ *   while walking, before a text that large is ever built.
  */
 export function encodeSession(
   session: object,
   context: CodecContext,
   maxSessionBytes = DEFAULT_MAX_SESSION_BYTES,
 ): string {
-  // Most sessions hold nothing that needs a tag; for those, one validating walk and the
-  // native JSON.stringify of the session itself give the same text as the rebuilt tree.
-  const needsTags = inspect(session, 'session', new Set(), context);
-  const text = JSON.stringify(
-    needsTags ? toJsonValue(session, 'session', new Set(), context) : session,
-  );
-  const bytes = Buffer.byteLength(text, 'utf8');
+  const encoder = new Encoder(context, maxSessionBytes);
+  let tree: JsonValue;
+  try {
+    tree = encoder.value(session, 'session');
+  } catch (error) {
+    throw error instanceof SessionStoreError
+      ? error
+      : invalid(context, 'session', 'could not be read', error);
+  }
 
+  const text = JSON.stringify(tree);
+  const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > maxSessionBytes) {
-    throw new SessionStoreError(
-      'PAYLOAD_TOO_LARGE',
-      `${context.store}: ${context.method} was given a session that encodes to ${bytes} bytes, ` +
-        `more than maxSessionBytes (${maxSessionBytes}).`,
-    );
+    throw tooLarge(context, `encodes to ${bytes} bytes`, maxSessionBytes);
   }
 
   return text;
@@ -70,8 +73,9 @@ export function decodeSession(text: string, context: CodecContext): Record<strin
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (error) {
-    throw corrupt(context, 'is not valid JSON', error);
+  } catch {
+    // The parser's message quotes the stored text, which may hold secrets: leave it out.
+    throw corrupt(context, 'is not valid JSON');
   }
 
   // Without `"$` in the text there is no tag and no escaped key, so the parsed value is final.
@@ -84,195 +88,135 @@ export function decodeSession(text: string, context: CodecContext): Record<strin
 }
 
 /**
- * Checks every rule of {@link toJsonValue} without building anything, and says whether the
- * value holds something that must be tagged or escaped (a Date, bigint, Uint8Array, -0, or a
- * key starting with `$`). Throws exactly what {@link toJsonValue} would.
+ * Builds the JSON tree of a session in one walk, checking every rule on the way. The walk
+ * counts a lower bound of the text's size (every string and key costs at least its length
+ * in bytes), so a session far over the limit is refused before its text is built.
  */
-function inspect(
-  value: unknown,
-  path: string,
-  ancestors: Set<object>,
-  context: CodecContext,
-): boolean {
-  if (typeof value !== 'object' || value === null) {
-    toJsonValue(value, path, ancestors, context); // throws for what JSON cannot hold
-    return typeof value === 'bigint' || Object.is(value, -0);
+class Encoder {
+  readonly #ancestors = new Set<object>();
+  readonly #context: CodecContext;
+  readonly #maxSessionBytes: number;
+  #minimumBytes = 0;
+
+  constructor(context: CodecContext, maxSessionBytes: number) {
+    this.#context = context;
+    this.#maxSessionBytes = maxSessionBytes;
   }
 
-  if (value instanceof Date || value instanceof Uint8Array) {
-    return true;
-  }
-
-  if (ancestors.has(value)) {
-    throw invalid(context, path, 'refers back to an object that contains it (a cycle)');
-  }
-
-  if (ancestors.size >= MAX_NESTING_DEPTH) {
-    throw invalid(context, path, `is nested more than ${MAX_NESTING_DEPTH} levels deep`);
-  }
-
-  ancestors.add(value);
-  const found = Array.isArray(value)
-    ? inspectArray(value, path, ancestors, context)
-    : inspectObject(value, path, ancestors, context);
-  ancestors.delete(value);
-
-  return found;
-}
-
-function inspectArray(
-  value: unknown[],
-  path: string,
-  ancestors: Set<object>,
-  context: CodecContext,
-): boolean {
-  checkArray(value, path, context);
-  let found = false;
-  for (let index = 0; index < value.length; index++) {
-    found = inspect(value[index], `${path}[${index}]`, ancestors, context) || found;
-  }
-  return found;
-}
-
-function inspectObject(
-  value: object,
-  path: string,
-  ancestors: Set<object>,
-  context: CodecContext,
-): boolean {
-  checkPlainObject(value, path, context);
-  let found = false;
-  for (const key of Object.keys(value)) {
-    const item = (value as Record<string, unknown>)[key];
-    if (item !== undefined) {
-      found = inspect(item, `${path}.${key}`, ancestors, context) || key.startsWith('$') || found;
+  value(value: unknown, path: string): JsonValue {
+    switch (typeof value) {
+      case 'string':
+        this.#count(value.length + 2);
+        return value;
+      case 'boolean':
+        return value;
+      case 'number':
+        if (!Number.isFinite(value)) {
+          throw invalid(this.#context, path, `is ${value}, which JSON cannot hold`);
+        }
+        return Object.is(value, -0) ? { [NUMBER_TAG]: '-0' } : value;
+      case 'bigint':
+        return { [BIGINT_TAG]: this.#counted(value.toString()) };
+      case 'object':
+        return value === null ? null : this.#object(value, path);
+      default:
+        throw invalid(this.#context, path, `is a ${typeof value}, which cannot be stored`);
     }
   }
-  return found;
-}
 
-function toJsonValue(
-  value: unknown,
-  path: string,
-  ancestors: Set<object>,
-  context: CodecContext,
-): JsonValue {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      if (!Number.isFinite(value)) {
-        throw invalid(context, path, `is ${value}, which JSON cannot hold`);
-      }
-      return Object.is(value, -0) ? { [NUMBER_TAG]: '-0' } : value;
-    case 'bigint':
-      return { [BIGINT_TAG]: value.toString() };
-    case 'object':
-      return value === null ? null : objectToJsonValue(value, path, ancestors, context);
-    default:
-      throw invalid(context, path, `is a ${typeof value}, which cannot be stored`);
+  #object(value: object, path: string): JsonValue {
+    const prototype = Object.getPrototypeOf(value);
+    if (prototype === Date.prototype) {
+      return { [DATE_TAG]: this.#date(value as Date, path) };
+    }
+
+    if (prototype === Uint8Array.prototype || Buffer.isBuffer(value)) {
+      const bytes = value as Uint8Array;
+      this.#count(Math.ceil(bytes.length / 3) * 4);
+      return {
+        [BYTES_TAG]: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64'),
+      };
+    }
+
+    if (this.#ancestors.has(value)) {
+      throw invalid(this.#context, path, 'refers back to an object that contains it (a cycle)');
+    }
+
+    if (this.#ancestors.size >= MAX_NESTING_DEPTH) {
+      throw invalid(this.#context, path, `is nested more than ${MAX_NESTING_DEPTH} levels deep`);
+    }
+
+    this.#ancestors.add(value);
+    const result =
+      prototype === Array.prototype
+        ? this.#array(value as unknown[], path)
+        : this.#plainObject(value, prototype, path);
+    this.#ancestors.delete(value);
+
+    return result;
   }
-}
 
-function objectToJsonValue(
-  value: object,
-  path: string,
-  ancestors: Set<object>,
-  context: CodecContext,
-): JsonValue {
-  if (value instanceof Date) {
-    const time = value.getTime();
+  #date(date: Date, path: string): string {
+    const time = date.getTime();
     if (Number.isNaN(time)) {
-      throw invalid(context, path, 'is an invalid Date');
+      throw invalid(this.#context, path, 'is an invalid Date');
     }
-    return { [DATE_TAG]: value.toISOString() };
+    return date.toISOString();
   }
 
-  if (value instanceof Uint8Array) {
-    return {
-      [BYTES_TAG]: Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64'),
-    };
-  }
-
-  if (ancestors.has(value)) {
-    throw invalid(context, path, 'refers back to an object that contains it (a cycle)');
-  }
-
-  if (ancestors.size >= MAX_NESTING_DEPTH) {
-    throw invalid(context, path, `is nested more than ${MAX_NESTING_DEPTH} levels deep`);
-  }
-
-  ancestors.add(value);
-  const result = Array.isArray(value)
-    ? arrayToJsonValue(value, path, ancestors, context)
-    : plainObjectToJsonValue(value, path, ancestors, context);
-  ancestors.delete(value);
-
-  return result;
-}
-
-function arrayToJsonValue(
-  value: unknown[],
-  path: string,
-  ancestors: Set<object>,
-  context: CodecContext,
-): JsonValue[] {
-  checkArray(value, path, context);
-
-  const result: JsonValue[] = new Array(value.length);
-  for (let index = 0; index < value.length; index++) {
-    result[index] = toJsonValue(value[index], `${path}[${index}]`, ancestors, context);
-  }
-
-  return result;
-}
-
-function plainObjectToJsonValue(
-  value: object,
-  path: string,
-  ancestors: Set<object>,
-  context: CodecContext,
-): { [key: string]: JsonValue } {
-  checkPlainObject(value, path, context);
-
-  const result: { [key: string]: JsonValue } = {};
-  for (const key of Object.keys(value)) {
-    const item = (value as Record<string, unknown>)[key];
-    if (item === undefined) {
-      continue;
+  #array(array: unknown[], path: string): JsonValue[] {
+    const result: JsonValue[] = new Array(array.length);
+    for (let index = 0; index < array.length; index++) {
+      const itemPath = `${path}[${index}]`;
+      const item = array[index];
+      if (item === undefined) {
+        throw invalid(
+          this.#context,
+          itemPath,
+          'is undefined or a hole, which an array cannot store',
+        );
+      }
+      result[index] = this.value(item, itemPath);
     }
-    const storedKey = key.startsWith('$') ? `$${key}` : key;
-    defineValue(result, storedKey, toJsonValue(item, `${path}.${key}`, ancestors, context));
+    return result;
   }
 
-  return result;
-}
+  #plainObject(value: object, prototype: unknown, path: string): { [key: string]: JsonValue } {
+    if (prototype !== Object.prototype && prototype !== null) {
+      throw invalid(this.#context, path, `is ${describeObject(value)}, not a plain object`);
+    }
 
-function checkArray(value: unknown[], path: string, context: CodecContext): void {
-  if (Object.getPrototypeOf(value) !== Array.prototype) {
-    throw invalid(context, path, 'is an instance of an Array subclass');
+    if (Object.getOwnPropertySymbols(value).length > 0) {
+      throw invalid(this.#context, path, 'has symbol-keyed properties, which cannot be stored');
+    }
+
+    const result: { [key: string]: JsonValue } = {};
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
+      if (item === undefined) {
+        continue;
+      }
+      this.#count(key.length + 3);
+      const storedKey = key.startsWith('$') ? `$${key}` : key;
+      defineValue(result, storedKey, this.value(item, `${path}.${key}`));
+    }
+    return result;
   }
 
-  for (let index = 0; index < value.length; index++) {
-    if (!(index in value) || value[index] === undefined) {
-      throw invalid(
-        context,
-        `${path}[${index}]`,
-        'is undefined or a hole, which an array cannot store',
+  #counted(text: string): string {
+    this.#count(text.length);
+    return text;
+  }
+
+  #count(minimumBytes: number): void {
+    this.#minimumBytes += minimumBytes;
+    if (this.#minimumBytes > this.#maxSessionBytes) {
+      throw tooLarge(
+        this.#context,
+        `encodes to more than ${this.#maxSessionBytes} bytes`,
+        this.#maxSessionBytes,
       );
     }
-  }
-}
-
-function checkPlainObject(value: object, path: string, context: CodecContext): void {
-  const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) {
-    throw invalid(context, path, `is ${describeObject(value)}, not a plain object`);
-  }
-
-  if (Object.getOwnPropertySymbols(value).length > 0) {
-    throw invalid(context, path, 'has symbol-keyed properties, which cannot be stored');
   }
 }
 
@@ -362,10 +306,28 @@ function describeObject(value: object): string {
   return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'a class instance';
 }
 
-function invalid(context: CodecContext, path: string, problem: string): SessionStoreError {
+function invalid(
+  context: CodecContext,
+  path: string,
+  problem: string,
+  cause?: unknown,
+): SessionStoreError {
   return new SessionStoreError(
     'INVALID_ARGUMENT',
     `${context.store}: ${context.method} was given a session whose ${path} ${problem}.`,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+function tooLarge(
+  context: CodecContext,
+  problem: string,
+  maxSessionBytes: number,
+): SessionStoreError {
+  return new SessionStoreError(
+    'PAYLOAD_TOO_LARGE',
+    `${context.store}: ${context.method} was given a session that ${problem}, more than ` +
+      `maxSessionBytes (${maxSessionBytes}).`,
   );
 }
 

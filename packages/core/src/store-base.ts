@@ -14,6 +14,7 @@ import type {
 import {
   type ArgumentContext,
   canonicalUserId,
+  describe,
   invalidArgument,
   validateSessionId,
   validateSessionIdentity,
@@ -78,6 +79,7 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
   readonly #pruneIntervalMs: number;
   #pruneTimer: NodeJS.Timeout | undefined;
   #prunePass: Promise<void> | undefined;
+  #latestMs = Number.NEGATIVE_INFINITY;
   #closing: Promise<void> | undefined;
 
   /**
@@ -109,10 +111,10 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     };
     this.#assertOpen(context);
 
-    const nowMs = this.#now();
+    const nowMs = this.#now(context);
     const record = await this.#run(context, () => this.readRecord(key, nowMs));
 
-    return record === null ? null : this.#open(record, key, context);
+    return record === null ? null : this.#open(record, key, nowMs, context);
   }
 
   /** @inheritDoc SessionStore.upsert */
@@ -121,18 +123,20 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     const identity = validateSessionIdentity(session, context);
     validateTtlSeconds(ttlSeconds, context);
     const expected = identity.lockVersion;
-    const stored = expected === undefined ? session : { ...session, lockVersion: expected + 1 };
-    const text = encodeSession(stored, context, this.#maxSessionBytes);
-    const record = this.#signer?.sign(identity.userKey, identity.sessionId, text) ?? text;
+    if (expected !== undefined) {
+      identity.fields.lockVersion = expected + 1;
+    }
+    const text = encodeSession(identity.fields, context, this.#maxSessionBytes);
     this.#assertOpen(context);
 
-    const nowMs = this.#now();
+    const nowMs = this.#now(context);
+    const expiresAtMs = nowMs + ttlSeconds * 1000;
     const write: RecordWrite = {
       userKey: identity.userKey,
       sessionId: identity.sessionId,
-      record,
+      record: this.#signer?.sign(identity.userKey, identity.sessionId, text, expiresAtMs) ?? text,
       nowMs,
-      expiresAtMs: nowMs + ttlSeconds * 1000,
+      expiresAtMs,
       expectedLockVersion: expected,
       lockVersion: expected === undefined ? null : expected + 1,
     };
@@ -168,12 +172,12 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     const userKey = canonicalUserId(userId, context);
     this.#assertOpen(context);
 
-    const nowMs = this.#now();
+    const nowMs = this.#now(context);
     const records = await this.#run(context, () => this.readUserRecords(userKey, nowMs));
 
     const sessions: S[] = [];
     for (const { sessionId, record } of records) {
-      const session = this.#open(record, { userKey, sessionId }, context);
+      const session = this.#open(record, { userKey, sessionId }, nowMs, context);
       if (session !== null) {
         sessions.push(session);
       }
@@ -195,7 +199,8 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     const context = this.#context('prune()');
     this.#assertOpen(context);
 
-    return this.#run(context, () => this.pruneExpired(this.#now()));
+    const nowMs = this.#now(context);
+    return this.#run(context, () => this.pruneExpired(nowMs));
   }
 
   /** @inheritDoc SessionStore.close */
@@ -263,10 +268,13 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     this.#pruneTimer.unref();
   }
 
-  /** Reports an event through the logger; a logger that throws is ignored. */
+  /** Reports an event through the logger; a logger that throws or rejects is ignored. */
   protected report(level: 'warn' | 'error', message: string, event: SessionStoreEvent): void {
     try {
-      this.#logger?.[level](`${this.storeName}: ${message}`, event);
+      const result: unknown = this.#logger?.[level](`${this.storeName}: ${message}`, event);
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+        (result as PromiseLike<unknown>).then(undefined, ignoreLoggerFailure);
+      }
     } catch {
       // A broken logger must not break the caller's request.
     }
@@ -278,7 +286,7 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     }
 
     const context = this.#context('the prune timer');
-    this.#prunePass = this.#run(context, () => this.pruneExpired(this.#now()))
+    this.#prunePass = this.#run(context, () => this.pruneExpired(this.#now(context)))
       .then(
         () => undefined,
         (error: SessionStoreError) => {
@@ -301,11 +309,9 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     await this.closeBackend();
   }
 
-  #open(record: string, key: RecordKey, context: ArgumentContext): S | null {
-    const text =
-      this.#signer === undefined ? record : this.#signer.open(key.userKey, key.sessionId, record);
+  #open(record: string, key: RecordKey, nowMs: number, context: ArgumentContext): S | null {
+    const text = this.#signer === undefined ? record : this.#verified(record, key, nowMs, context);
     if (text === null) {
-      this.#reportUnreadable('tampered-record', key, context, 'has a missing or wrong signature');
       return null;
     }
 
@@ -313,21 +319,37 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     try {
       session = decodeSession(text, context);
     } catch (error) {
-      this.#reportUnreadable('corrupt-record', key, context, (error as Error).message, error);
+      this.#reportUnreadable('corrupt-record', key, context, 'could not be decoded', error);
       return null;
     }
 
     if (!this.#belongsTo(session, key)) {
-      this.#reportUnreadable(
-        'tampered-record',
-        key,
-        context,
-        'holds a session with another id or user',
-      );
+      this.#reportUnreadable('tampered-record', key, context, 'holds another session');
       return null;
     }
 
     return session as unknown as S;
+  }
+
+  #verified(
+    record: string,
+    key: RecordKey,
+    nowMs: number,
+    context: ArgumentContext,
+  ): string | null {
+    const opened = this.#signer?.open(key.userKey, key.sessionId, record) ?? null;
+    if (opened === null) {
+      this.#reportUnreadable('tampered-record', key, context, 'has a missing or wrong signature');
+      return null;
+    }
+
+    // The backend found it live, so an earlier signed expiry means its expiry was edited.
+    if (opened.expiresAtMs <= nowMs) {
+      this.#reportUnreadable('tampered-record', key, context, 'is live past its signed expiry');
+      return null;
+    }
+
+    return opened.text;
   }
 
   #belongsTo(session: Record<string, unknown>, key: RecordKey): boolean {
@@ -351,7 +373,7 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
   ): void {
     const error = new SessionStoreError(
       'CORRUPT',
-      `${this.storeName}: ${context.method} skipped a stored record that ${problem.replace(/\.$/, '')}.`,
+      `${this.storeName}: ${context.method} skipped a stored record that ${problem}.`,
       cause === undefined ? {} : { cause },
     );
     this.report(
@@ -388,13 +410,41 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     }
   }
 
-  #now(): number {
-    return this.#clock();
+  /**
+   * Reads the clock. Its reading must be a finite number of ms; fractions are dropped, and a
+   * reading earlier than one already seen counts as that one, so a clock stepped back (as
+   * `Date.now` can be) never brings an expired session back.
+   */
+  #now(context: ArgumentContext): number {
+    let reading: unknown;
+    try {
+      reading = this.#clock();
+    } catch (error) {
+      throw new SessionStoreError(
+        'INVALID_ARGUMENT',
+        `${this.storeName}: ${context.method} could not read the clock option.`,
+        { cause: error },
+      );
+    }
+
+    if (typeof reading !== 'number' || !Number.isFinite(reading)) {
+      throw invalidArgument(
+        context,
+        `the clock option returned ${describe(reading)}, not a finite number of ms`,
+      );
+    }
+
+    this.#latestMs = Math.max(this.#latestMs, Math.floor(reading));
+    return this.#latestMs;
   }
 
   #context(method: string): ArgumentContext {
     return { store: this.storeName, method };
   }
+}
+
+function ignoreLoggerFailure(): void {
+  // A logger whose write failed must not turn into an unhandled rejection.
 }
 
 function checkClock(clock: unknown, context: ArgumentContext): Clock {

@@ -3,6 +3,9 @@ import { SessionStoreError } from './errors.js';
 /** The longest session id or string user id accepted, in UTF-8 bytes. */
 export const MAX_ID_BYTES = 512;
 
+// The canonical form of a bigint user id, like a string one, is at most 512 bytes long.
+const BIGINT_LIMIT = 10n ** 512n;
+
 /** The largest `ttlSeconds` accepted: 2^31 - 1. */
 export const MAX_TTL_SECONDS = 2_147_483_647;
 
@@ -51,6 +54,10 @@ export function canonicalUserId(
   }
 
   if (typeof userId === 'bigint') {
+    // Compared before writing it out: a bigint of millions of digits takes seconds to print.
+    if (userId >= BIGINT_LIMIT || userId <= -BIGINT_LIMIT / 10n) {
+      throw invalidArgument(context, `${name} must be at most ${MAX_ID_BYTES} digits long`);
+    }
     return userId.toString();
   }
 
@@ -116,15 +123,23 @@ export function validateLockVersion(
 }
 
 /**
- * Checks that a session is a plain object and returns its identity.
+ * Checks that a session is a plain object and returns its identity, read from a shallow copy
+ * taken with one read of every field, so a getter cannot show this check one id and the
+ * stored copy another.
  *
+ * @returns the canonical identity, the lock version, and `fields`: the copy to store.
  * @throws {@link SessionStoreError} `INVALID_ARGUMENT` when it is not an object or its `id`,
  *   `userId` or `lockVersion` is invalid.
  */
 export function validateSessionIdentity(
   session: unknown,
   context: ArgumentContext,
-): { sessionId: string; userKey: string; lockVersion: number | undefined } {
+): {
+  sessionId: string;
+  userKey: string;
+  lockVersion: number | undefined;
+  fields: Record<string, unknown>;
+} {
   if (session === null || typeof session !== 'object' || Array.isArray(session)) {
     throw invalidArgument(context, `session must be an object, not ${describe(session)}`);
   }
@@ -134,12 +149,12 @@ export function validateSessionIdentity(
     throw invalidArgument(context, 'session must be a plain object, not a class instance');
   }
 
-  const record = session as Record<string, unknown>;
-  const sessionId = validateSessionId(record.id, context, 'session.id');
-  const userKey = canonicalUserId(record.userId, context, 'session.userId');
-  const lockVersion = validateLockVersion(record.lockVersion, context);
+  const fields: Record<string, unknown> = { ...(session as Record<string, unknown>) };
+  const sessionId = validateSessionId(fields.id, context, 'session.id');
+  const userKey = canonicalUserId(fields.userId, context, 'session.userId');
+  const lockVersion = validateLockVersion(fields.lockVersion, context);
 
-  return { sessionId, userKey, lockVersion };
+  return { sessionId, userKey, lockVersion, fields };
 }
 
 /** Builds the `INVALID_ARGUMENT` error every check throws. */

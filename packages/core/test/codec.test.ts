@@ -118,6 +118,61 @@ describe('encodeSession and decodeSession', () => {
     expect(error.message).toContain(fragment);
   });
 
+  it('ignores toJSON methods and stores the data itself, escaped like any key', () => {
+    const payload = { real: 1 };
+    Object.defineProperty(payload, 'toJSON', {
+      value: () => ({ $bigint: '12345678901234567890' }),
+      enumerable: false,
+    });
+    const decoded = roundTrip({ payload });
+    expect(decoded).toEqual({ payload: { real: 1 } });
+  });
+
+  it('reads each value once, so a getter cannot show the check one value and store another', () => {
+    let reads = 0;
+    const session = {
+      get changing() {
+        reads++;
+        return reads === 1 ? 'first' : () => 'second';
+      },
+    };
+    expect(roundTrip(session)).toEqual({ changing: 'first' });
+    expect(reads).toBe(1);
+  });
+
+  it('rejects subclasses of Date and Uint8Array as class instances', () => {
+    class When extends Date {}
+    class Bytes extends Uint8Array {}
+    expect(rejectionOf(() => encodeSession({ d: new When(0) }, context)).message).toContain('When');
+    expect(rejectionOf(() => encodeSession({ b: new Bytes(2) }, context)).message).toContain(
+      'Bytes',
+    );
+  });
+
+  it('turns a value whose reading throws into INVALID_ARGUMENT with the error as cause', () => {
+    const failure = new Error('getter failed');
+    const session = {
+      get broken(): string {
+        throw failure;
+      },
+    };
+    const error = rejectionOf(() => encodeSession(session, context));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.cause).toBe(failure);
+
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expect(rejectionOf(() => encodeSession({ proxy }, context)).code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('refuses a session far over the limit before building its text', () => {
+    const big = 'x'.repeat(DEFAULT_MAX_SESSION_BYTES);
+    const shared = Array.from({ length: 600 }, () => big);
+    // Built in full, this text would pass the engine's longest string and throw a RangeError.
+    const error = rejectionOf(() => encodeSession({ shared }, context));
+    expect(error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
   it('rejects cycles but accepts the same object twice', () => {
     const shared = { x: 1 };
     expect(roundTrip({ a: shared, b: shared })).toEqual({ a: { x: 1 }, b: { x: 1 } });

@@ -84,6 +84,44 @@ describe('MemorySessionStore', () => {
     await store.close();
   });
 
+  it.each([
+    ['NaN', () => Number.NaN],
+    ['a string', () => '1000' as unknown as number],
+    ['a bigint', () => 1000n as unknown as number],
+    [
+      'an error',
+      () => {
+        throw new Error('clock broke');
+      },
+    ],
+  ])('rejects with INVALID_ARGUMENT when the clock returns %s', async (_name, clock) => {
+    const store = new MemorySessionStore<AnySession>({ clock, pruneIntervalMs: 0 });
+    for (const call of [
+      () => store.get('a', 1),
+      () => store.upsert({ id: 'a', userId: 1 }, 60),
+      () => store.getAll(1),
+      () => store.prune(),
+    ]) {
+      await expect(call()).rejects.toMatchObject({
+        name: 'SessionStoreError',
+        code: 'INVALID_ARGUMENT',
+      });
+    }
+    await store.close();
+  });
+
+  it('never brings an expired session back when the clock steps backwards', async () => {
+    let now = 1_000_000;
+    const store = new MemorySessionStore<AnySession>({ clock: () => now, pruneIntervalMs: 0 });
+    await store.upsert({ id: 'a', userId: 1 }, 1);
+    now += 1_000;
+    expect(await store.get('a', 1)).toBeNull();
+    now -= 500;
+    expect(await store.get('a', 1)).toBeNull();
+    expect(await store.getAll(1)).toEqual([]);
+    await store.close();
+  });
+
   it('keeps working when the logger throws', async () => {
     const logger: SessionStoreLogger = {
       warn: () => {

@@ -54,6 +54,15 @@ describe('canonicalUserId', () => {
     expect(codeOf(() => canonicalUserId(userId, context))).toBe('INVALID_ARGUMENT');
   });
 
+  it('takes bigints up to 512 characters in decimal, as it does strings', () => {
+    const longest = 10n ** 512n - 1n;
+    expect(canonicalUserId(longest, context)).toHaveLength(512);
+    expect(canonicalUserId(-(10n ** 511n) + 1n, context)).toHaveLength(512);
+    expect(codeOf(() => canonicalUserId(10n ** 512n, context))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => canonicalUserId(-(10n ** 511n), context))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => canonicalUserId(10n ** 2_000_000n, context))).toBe('INVALID_ARGUMENT');
+  });
+
   it('accepts 512 bytes of multi-byte characters', () => {
     expect(canonicalUserId('é'.repeat(256), context)).toBe('é'.repeat(256));
     expect(codeOf(() => canonicalUserId(`${'é'.repeat(256)}x`, context))).toBe('INVALID_ARGUMENT');
