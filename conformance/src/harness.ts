@@ -64,6 +64,20 @@ export interface HarnessHooks<S extends StoredSession = StoredSession> {
   ): Promise<void>;
   /** Reads the raw stored text of one session record, or `null`. */
   readRawRecord?(store: SessionStore<S>, userId: UserId, sessionId: string): Promise<string | null>;
+  /**
+   * Opens a second, independent store instance over the same data as `store`: the same table,
+   * key prefix, collection or file, but its own connection, client or database handle where
+   * the backend allows, so that nothing the first instance keeps in memory (a mutex, a cache)
+   * is shared. `options` are the create options `store` was opened with (its clock among
+   * them); pass them through as `create` does. The suite closes the sibling after the case,
+   * right after `store`: release what the two share (a temporary file, a schema) only once
+   * both are closed, or in `teardown`. The sibling cases show that a compare-and-set, a write and a deleteAll hold across
+   * instances, as they must when several processes share one backend.
+   */
+  openSibling?(
+    store: SessionStore<S>,
+    options: HarnessCreateOptions,
+  ): SessionStore<S> | Promise<SessionStore<S>>;
 }
 
 /**

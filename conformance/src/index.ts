@@ -24,6 +24,7 @@ export {
   INVALID_TTLS,
   METACHARACTER_SESSION_IDS,
   NEAR_COLLIDING_USER_IDS,
+  PROTOTYPE_NAMES,
   sessionOfSize,
 } from './cases/index.js';
 export { ManualClock } from './clock.js';

@@ -112,7 +112,8 @@ function missingNeed(run: ConformanceRun, need: ConformanceNeed): string | undef
         : `needs the store's optional ${need}() method, which it does not have`;
     case 'hooks.countStored':
     case 'hooks.writeRawRecord':
-    case 'hooks.readRawRecord': {
+    case 'hooks.readRawRecord':
+    case 'hooks.openSibling': {
       const hook = need.slice('hooks.'.length) as keyof NonNullable<typeof harness.hooks>;
       return typeof harness.hooks?.[hook] === 'function'
         ? undefined
@@ -303,6 +304,7 @@ class RunningCase implements CaseContext {
   readonly notes: string[] = [];
   readonly #abort = new AbortController();
   readonly #stores: SessionStore<StoredSession>[] = [];
+  readonly #options = new Map<SessionStore<StoredSession>, HarnessCreateOptions>();
 
   constructor(run: ConformanceRun, timeLimitMs: number) {
     this.harness = run.harness;
@@ -321,7 +323,27 @@ class RunningCase implements CaseContext {
     };
     const store = await this.harness.create(createOptions);
     this.#stores.push(store);
+    this.#options.set(store, createOptions);
     return store as ConformanceStore;
+  }
+
+  async openSibling(store: ConformanceStore): Promise<ConformanceStore> {
+    const openSibling = this.harness.hooks?.openSibling;
+    if (openSibling === undefined) {
+      return this.skip('needs the harness hook hooks.openSibling');
+    }
+    const options = this.#options.get(store);
+    if (options === undefined) {
+      throw new Error('openSibling() was given a store this case did not open.');
+    }
+
+    const sibling = await openSibling(store, options);
+    if (sibling === store) {
+      throw new Error('hooks.openSibling returned the store it was given, not a second one.');
+    }
+    this.#stores.push(sibling);
+    this.#options.set(sibling, options);
+    return sibling as ConformanceStore;
   }
 
   note(message: string): void {

@@ -39,6 +39,7 @@ export type ConformanceNeed =
   | 'hooks.countStored'
   | 'hooks.writeRawRecord'
   | 'hooks.readRawRecord'
+  | 'hooks.openSibling'
   | 'capabilities.realTimeExpiry'
   | 'capabilities.harnessModule'
   | 'capabilities.signing';
@@ -52,6 +53,7 @@ export const CONFORMANCE_NEEDS: readonly ConformanceNeed[] = Object.freeze([
   'hooks.countStored',
   'hooks.writeRawRecord',
   'hooks.readRawRecord',
+  'hooks.openSibling',
   'capabilities.realTimeExpiry',
   'capabilities.harnessModule',
   'capabilities.signing',
@@ -89,6 +91,12 @@ export interface CaseContext {
    * is given.
    */
   open(options?: OpenStoreOptions): Promise<ConformanceStore>;
+  /**
+   * Opens a second instance over the same data as `store` (a store this case opened) through
+   * `hooks.openSibling`, with the options `store` was opened with; it is closed after the
+   * case like every other store. Skips the case when the harness has no such hook.
+   */
+  openSibling(store: ConformanceStore): Promise<ConformanceStore>;
   /** Adds a line to the case's result (shown with a failure), for example a seed. */
   note(message: string): void;
   /**

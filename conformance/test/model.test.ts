@@ -56,6 +56,7 @@ function fakeContext(timeLimitMs: number, seed = 5): CaseContext {
     signal: new AbortController().signal,
     timeLimitMs,
     open: () => Promise.reject(new Error('not used')),
+    openSibling: () => Promise.reject(new Error('not used')),
     note: () => {},
     skip: () => {
       throw new Error('not used');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runConformance } from '../src/index.js';
 import { createHarness, VARIANTS } from './fixtures/reference.harness.js';
-import { EXPECTED_CATCHES, ONLY_CAUGHT_BY_MODEL } from './variants.js';
+import { EXPECTED_CATCHES, ONLY_CAUGHT_BY_MODEL, ONLY_CAUGHT_BY_SIBLINGS } from './variants.js';
 
 /** Registers one test per flawed variant whose position modulo `parts` is `part`. */
 export function describeVariants(part: number, parts: number): void {
@@ -23,6 +23,9 @@ export function describeVariants(part: number, parts: number): void {
         expect(failedIds).toEqual(expect.arrayContaining([...(EXPECTED_CATCHES[variant] ?? [])]));
         if (ONLY_CAUGHT_BY_MODEL.includes(variant)) {
           expect(failedIds.filter((id) => !id.startsWith('model.'))).toEqual([]);
+        }
+        if (ONLY_CAUGHT_BY_SIBLINGS.includes(variant)) {
+          expect(failedIds.filter((id) => !id.startsWith('concurrency.siblings.'))).toEqual([]);
         }
         expect(failed.filter((result) => result.timedOut).map((result) => result.id)).toEqual([]);
         expect(results.skipped).toBe(1);

@@ -1,6 +1,7 @@
 import type { SessionStore, StoredSession, UserId } from '@sessionstore/core';
 import {
   assert,
+  assertRejects,
   assertSame,
   describeError,
   fail,
@@ -15,6 +16,7 @@ import {
   makeSession,
   requireMethod,
   SeededRandom,
+  storedCopyOf,
   type TestSession,
 } from '../fixtures.js';
 import { ReferenceModel } from '../model.js';
@@ -36,6 +38,21 @@ function countOutcomes(results: PromiseSettledResult<unknown>[], what: string): 
     }
   }
   return wins;
+}
+
+/** How many sessions of one user the many-sessions cases write: far beyond any small cap. */
+const MANY_SESSIONS = 300;
+
+/** Writes {@link MANY_SESSIONS} sessions of user u1, 50 at a time, oldest first. */
+async function upsertMany(store: SessionStore<StoredSession>): Promise<TestSession[]> {
+  const sessions = Array.from({ length: MANY_SESSIONS }, (_, index) =>
+    makeSession(`s${index}`, 'u1', { index }),
+  );
+  for (let start = 0; start < sessions.length; start += 50) {
+    const batch = sessions.slice(start, start + 50);
+    await Promise.all(batch.map((session) => store.upsert(session, 600)));
+  }
+  return sessions;
 }
 
 function winnerOf(results: PromiseSettledResult<unknown>[]): number {
@@ -68,6 +85,31 @@ export const concurrencyCases: ConformanceCase[] = [
       for (const session of sessions) {
         await expectSession(store, session.id, 'u1', session, 'after 50 parallel upserts');
       }
+    },
+  },
+  {
+    id: 'concurrency.many-sessions.readable',
+    category,
+    title: `${MANY_SESSIONS} live sessions of one user can each be read by get(); none is evicted`,
+    async run(context) {
+      const store = await context.open();
+      const sessions = await upsertMany(store);
+
+      for (const session of sessions) {
+        await expectSession(store, session.id, 'u1', session, `among ${MANY_SESSIONS} sessions`);
+      }
+    },
+  },
+  {
+    id: 'concurrency.many-sessions.listed',
+    category,
+    title: `${MANY_SESSIONS} live sessions of one user are all listed by getAll()`,
+    needs: ['getAll'],
+    async run(context) {
+      const store = await context.open();
+      const sessions = await upsertMany(store);
+
+      await expectListed(store, 'u1', sessions, `after ${MANY_SESSIONS} upserts`);
     },
   },
   {
@@ -168,6 +210,131 @@ export const concurrencyCases: ConformanceCase[] = [
       }
       const stored = await store.get('s1', 'u1');
       assertSame(stored?.lockVersion, 6, 'the lockVersion after five rounds');
+    },
+  },
+  {
+    id: 'concurrency.siblings.read-each-others-writes',
+    category,
+    title:
+      'two instances over the same data read what the other wrote, updated or deleted, at once',
+    needs: ['hooks.openSibling'],
+    async run(context) {
+      const first = await context.open();
+      const second = await context.openSibling(first);
+      const session = makeSession('s1', 'u1', { lockVersion: 0 });
+
+      await first.upsert(session, 600);
+      await expectSession(second, 's1', 'u1', storedCopyOf(session), 'through the sibling');
+      const update = makeSession('s1', 'u1', { lockVersion: 1, round: 2 });
+      await second.upsert(update, 600);
+      await expectSession(first, 's1', 'u1', storedCopyOf(update), 'after the sibling updated it');
+      await assertRejects(
+        () => first.upsert(makeSession('s1', 'u1', { lockVersion: 1, round: 3 }), 600),
+        'CONFLICT',
+        'a compare-and-set with the version the sibling already used',
+      );
+      await first.upsert(makeSession('s2', 'u1'), 600);
+      await second.delete('s1', 'u1');
+      await expectNoSession(first, 's1', 'u1', 'after the sibling deleted it');
+      await expectSession(
+        first,
+        's2',
+        'u1',
+        makeSession('s2', 'u1'),
+        'after the sibling deleted s1',
+      );
+    },
+  },
+  {
+    id: 'concurrency.siblings.compare-and-set.one-winner',
+    category,
+    title:
+      'five rounds of 20 parallel compare-and-sets split across two instances each have one winner',
+    needs: ['hooks.openSibling'],
+    async run(context) {
+      const first = await context.open();
+      const second = await context.openSibling(first);
+      const stores = [first, second];
+      await first.upsert(makeSession('s1', 'u1', { lockVersion: 0 }), 600);
+
+      for (let version = 1; version <= 5; version++) {
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, index) =>
+            stores[index % 2]?.upsert(
+              makeSession('s1', 'u1', { lockVersion: version, writer: index }),
+              600,
+            ),
+          ),
+        );
+        const what = `round ${version} of compare-and-sets split across two instances`;
+        assertSame(countOutcomes(results, what), 1, `the winners of ${what}`);
+        const winner = makeSession('s1', 'u1', {
+          lockVersion: version + 1,
+          writer: winnerOf(results),
+        });
+        await expectSession(first, 's1', 'u1', winner, `after ${what}`);
+        await expectSession(second, 's1', 'u1', winner, `after ${what}, through the sibling`);
+      }
+    },
+  },
+  {
+    id: 'concurrency.siblings.create-one-winner',
+    category,
+    title: 'of 20 parallel creates with lockVersion 0 split across two instances exactly one wins',
+    needs: ['hooks.openSibling'],
+    async run(context) {
+      const first = await context.open();
+      const second = await context.openSibling(first);
+      const stores = [first, second];
+
+      for (let round = 0; round < 5; round++) {
+        const id = `s${round}`;
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, index) =>
+            stores[index % 2]?.upsert(
+              makeSession(id, 'u1', { lockVersion: 0, writer: index }),
+              600,
+            ),
+          ),
+        );
+        const what = `round ${round} of creates split across two instances`;
+        assertSame(countOutcomes(results, what), 1, `the winners of ${what}`);
+        await expectSession(
+          second,
+          id,
+          'u1',
+          makeSession(id, 'u1', { lockVersion: 1, writer: winnerOf(results) }),
+          `after ${what}`,
+        );
+      }
+    },
+  },
+  {
+    id: 'concurrency.siblings.delete-all',
+    category,
+    title:
+      'deleteAll() through one instance removes the sessions written through the other, for both',
+    needs: ['hooks.openSibling', 'deleteAll', 'getAll'],
+    async run(context) {
+      const first = await context.open();
+      const second = await context.openSibling(first);
+      const mine = Array.from({ length: 10 }, (_, index) => makeSession(`s${index}`, 'u1'));
+      const other = makeSession('s0', 'u10');
+
+      await Promise.all(
+        mine.map((session, index) => (index % 2 === 0 ? second : first).upsert(session, 600)),
+      );
+      await second.upsert(other, 600);
+      await expectListed(first, 'u1', mine, 'of sessions written through two instances');
+      await requireMethod(first, 'deleteAll').call(first, 'u1');
+      for (const store of [first, second]) {
+        const which = store === first ? 'this instance' : 'the sibling';
+        await expectListed(store, 'u1', [], `through ${which} after deleteAll()`);
+        for (const session of mine) {
+          await expectNoSession(store, session.id, 'u1', `through ${which} after deleteAll()`);
+        }
+        await expectSession(store, 's0', 'u10', other, `through ${which} after deleteAll("u1")`);
+      }
     },
   },
   {

@@ -13,6 +13,20 @@ import type { ConformanceCase } from '../types.js';
 const category = 'identity';
 
 /**
+ * Names of properties every plain object inherits: a store that keys users or sessions by a
+ * plain object finds these already there.
+ */
+export const PROTOTYPE_NAMES: readonly string[] = Object.freeze([
+  '__proto__',
+  'constructor',
+  'hasOwnProperty',
+  'toString',
+  'valueOf',
+  'isPrototypeOf',
+  'prototype',
+]);
+
+/**
  * User ids that are all different users but look alike to a store that builds keys by
  * concatenation, matches prefixes, passes ids through LIKE, a glob or a regular expression,
  * folds case, trims, or uses Redis hash tags.
@@ -52,6 +66,7 @@ export const NEAR_COLLIDING_USER_IDS: readonly string[] = Object.freeze([
   'u1😀',
   '\u00e9',
   'e\u0301',
+  ...PROTOTYPE_NAMES,
 ]);
 
 /** Separators a store might join a user id and a session id with. */
@@ -200,6 +215,57 @@ export const identityCases: ConformanceCase[] = [
             await expectNoSession(store, 'shared', other, when);
           } else {
             await expectSession(store, 'shared', other, session, when);
+          }
+        }
+      }
+    },
+  },
+  {
+    id: 'identity.prototype-names.users-and-sessions',
+    category,
+    title:
+      'users and sessions named __proto__, constructor, hasOwnProperty, toString and the like are ordinary for every method',
+    async run(context) {
+      const store = await context.open();
+      const sessions: TestSession[] = [];
+      for (const userId of PROTOTYPE_NAMES) {
+        for (const sessionId of PROTOTYPE_NAMES) {
+          const session = makeSession(sessionId, userId, { key: `${sessionId}|${userId}` });
+          await store.upsert(session, 600);
+          sessions.push(session);
+        }
+      }
+
+      for (const session of sessions) {
+        await expectSession(store, session.id, session.userId, session);
+      }
+      for (const userId of PROTOTYPE_NAMES) {
+        const own = sessions.filter((session) => session.userId === userId);
+        if (store.getAll) await expectListed(store, userId, own);
+      }
+      const [firstUser, secondUser] = PROTOTYPE_NAMES;
+      await store.delete('constructor', firstUser ?? '');
+      await expectNoSession(store, 'constructor', firstUser ?? '', 'after delete()');
+      await expectSession(
+        store,
+        'constructor',
+        secondUser ?? '',
+        sessions.find((item) => item.id === 'constructor' && item.userId === secondUser),
+        `after delete("constructor", ${show(firstUser)})`,
+      );
+      if (store.deleteAll) {
+        await store.deleteAll('toString');
+        for (const session of sessions) {
+          if (session.userId === 'toString') {
+            await expectNoSession(store, session.id, 'toString', 'after deleteAll("toString")');
+          } else if (session.userId !== firstUser || session.id !== 'constructor') {
+            await expectSession(
+              store,
+              session.id,
+              session.userId,
+              session,
+              'after deleteAll("toString")',
+            );
           }
         }
       }

@@ -44,7 +44,7 @@ export {
   BAD_SESSIONS,
   BAD_USER_IDS,
 } from './bad-input.js';
-export { NEAR_COLLIDING_USER_IDS } from './identity.js';
+export { NEAR_COLLIDING_USER_IDS, PROTOTYPE_NAMES } from './identity.js';
 export { harnessModuleUrl } from './lifecycle.js';
 export { CORRUPT_RECORDS } from './records.js';
 export { METACHARACTER_SESSION_IDS } from './session-ids.js';

@@ -15,9 +15,11 @@ const CHILD_WORK_LIMIT_MS = 20_000;
 
 const DONE_MARKER = 'sessionstore-conformance-child: done';
 
-// The child imports the harness module, opens a store on the real clock with a sweep
-// interval, writes and reads a session, calls teardown, and then just ends its script: it
-// never closes the store. If anything the store started keeps the event loop alive, the
+// The child imports the harness module and opens two stores on the real clock: one with the
+// store's default sweep interval and one with a 1 s interval. On each it calls every method
+// the store has (get, upsert with and without a lockVersion, getAll, delete, deleteAll,
+// prune), then calls teardown and just ends its script: it never closes the stores. If
+// anything a store started, on opening or in any call, keeps the event loop alive, the
 // process does not exit.
 const CHILD_SCRIPT = `
 const moduleUrl = process.env.SESSIONSTORE_CONFORMANCE_CHILD_MODULE;
@@ -28,12 +30,26 @@ harness = await harness;
 if (harness === null || typeof harness !== 'object' || typeof harness.create !== 'function') {
   throw new Error('The module ' + moduleUrl + ' exports no harness (harness or default).');
 }
-const store = await harness.create({ clock: Date.now, pruneIntervalMs: 1000 });
-await store.upsert({ id: 'child-session', userId: 'child-user', lockVersion: 0 }, 60);
-const read = await store.get('child-session', 'child-user');
-if (read === null || read.lockVersion !== 1) {
-  throw new Error('The child could not read back the session it wrote.');
+async function exercise(store, label) {
+  const user = 'child-user';
+  await store.upsert({ id: 'child-session', userId: user, lockVersion: 0 }, 60);
+  await store.upsert({ id: 'child-session', userId: user, lockVersion: 1 }, 60);
+  const read = await store.get('child-session', user);
+  if (read === null || read.lockVersion !== 2) {
+    throw new Error('The child could not read back the session it wrote (' + label + ').');
+  }
+  await store.upsert({ id: 'child-other', userId: user }, 60);
+  if (store.getAll) await store.getAll(user);
+  await store.delete('child-session', user);
+  await store.delete('child-missing', user);
+  if (store.deleteAll) await store.deleteAll(user);
+  if (store.prune) await store.prune();
+  await store.get('child-session', user);
 }
+const byDefault = await harness.create({ clock: Date.now });
+await exercise(byDefault, 'the default sweep interval');
+const swept = await harness.create({ clock: Date.now, pruneIntervalMs: 1000 });
+await exercise(swept, 'pruneIntervalMs 1000');
 await harness.teardown?.();
 process.stdout.write(${JSON.stringify(`${DONE_MARKER}\n`)});
 `;
@@ -187,7 +203,8 @@ export const lifecycleCases: ConformanceCase[] = [
   {
     id: 'lifecycle.child-process.exits',
     category,
-    title: 'a process that opened a store, used it and never closed it exits by itself',
+    title:
+      'a process that opened stores (default and 1 s sweep), called every method and never closed them exits by itself',
     needs: ['capabilities.harnessModule'],
     extraTimeMs: (harness) =>
       (harness.capabilities?.childExitTimeoutMs ?? CHILD_EXIT_LIMIT_MS) + CHILD_WORK_LIMIT_MS,

@@ -91,10 +91,40 @@ async function roundTrip(
   const session = makeSession(id, 'u1', fields);
   await store.upsert(session, 600);
   await expectSession(store, id, 'u1', session);
+  await expectListedCopy(store, id, session);
+}
+
+function asRecord(session: StoredSession): Record<string, unknown> {
+  return session as unknown as Record<string, unknown>;
+}
+
+/**
+ * The copies of session `id` of user u1 that a reader gets: through get(), and through
+ * getAll() when the store has it (a store may decode a listing on another path).
+ */
+async function readCopies(
+  store: SessionStore<StoredSession>,
+  id: string,
+): Promise<[string, Record<string, unknown>][]> {
+  const read = await store.get(id, 'u1');
+  assert(read !== null, `get(${JSON.stringify(id)}, "u1") returned null after upsert().`);
+  const copies: [string, Record<string, unknown>][] = [['get()', asRecord(read)]];
   if (store.getAll) {
     const listed = (await store.getAll('u1')).find((item) => item.id === id);
-    assert(listed !== undefined, `getAll() did not list the session ${id}.`);
-    assertDeepEqual(listed, session, 'the session listed by getAll()');
+    assert(listed !== undefined, `getAll("u1") did not list the session ${id}.`);
+    copies.push(['getAll()', asRecord(listed)]);
+  }
+  return copies;
+}
+
+/** When the store has getAll(), fails unless it lists session `id` of u1 deep-equal to `expected`. */
+async function expectListedCopy(
+  store: SessionStore<StoredSession>,
+  id: string,
+  expected: unknown,
+): Promise<void> {
+  for (const [how, copy] of await readCopies(store, id)) {
+    if (how !== 'get()') assertDeepEqual(copy, expected, `the session listed by ${how}`);
   }
 }
 
@@ -171,9 +201,11 @@ export const valueCases: ConformanceCase[] = [
       });
 
       await store.upsert(session, 600);
-      const stored = await store.get('s1', 'u1');
-      assert(stored?.at instanceof Date, 'a Date came back as something else.');
+      for (const [how, copy] of await readCopies(store, 's1')) {
+        assert(copy.at instanceof Date, `a Date came back through ${how} as something else.`);
+      }
       await expectSession(store, 's1', 'u1', session);
+      await expectListedCopy(store, 's1', session);
     },
   },
   {
@@ -210,14 +242,17 @@ export const valueCases: ConformanceCase[] = [
       });
 
       await store.upsert(session, 600);
-      const stored = await store.get('s1', 'u1');
-      for (const key of ['empty', 'all', 'buffer', 'view']) {
-        assert(stored?.[key] instanceof Uint8Array, `${key} did not come back as a Uint8Array.`);
+      for (const [how, copy] of await readCopies(store, 's1')) {
+        for (const key of ['empty', 'all', 'buffer', 'view']) {
+          assert(
+            copy[key] instanceof Uint8Array,
+            `${key} did not come back through ${how} as a Uint8Array.`,
+          );
+        }
       }
-      await expectSession(store, 's1', 'u1', {
-        ...session,
-        view: new Uint8Array([1, 2, 3]),
-      });
+      const expected = { ...session, view: new Uint8Array([1, 2, 3]) };
+      await expectSession(store, 's1', 'u1', expected);
+      await expectListedCopy(store, 's1', expected);
     },
   },
   {
@@ -232,15 +267,12 @@ export const valueCases: ConformanceCase[] = [
       });
 
       await store.upsert(session, 600);
-      const stored = await store.get('s1', 'u1');
-      assert(stored !== null, 'get() returned null after upsert().');
-      assert(!Object.hasOwn(stored, 'gone'), 'a property set to undefined came back.');
-      await expectSession(
-        store,
-        's1',
-        'u1',
-        makeSession('s1', 'u1', { nested: { kept: 1, deeper: [{ kept: 2 }] } }),
-      );
+      for (const [how, copy] of await readCopies(store, 's1')) {
+        assert(!Object.hasOwn(copy, 'gone'), `a property set to undefined came back (${how}).`);
+      }
+      const expected = makeSession('s1', 'u1', { nested: { kept: 1, deeper: [{ kept: 2 }] } });
+      await expectSession(store, 's1', 'u1', expected);
+      await expectListedCopy(store, 's1', expected);
     },
   },
   {
@@ -304,19 +336,20 @@ export const valueCases: ConformanceCase[] = [
       });
 
       await store.upsert(session, 600);
-      const stored = await store.get('s1', 'u1');
-      assert(stored !== null, 'get() returned null after upsert().');
-      assert(
-        Object.hasOwn(stored, '__proto__'),
-        '"__proto__" did not come back as an own property.',
-      );
-      assertSame(
-        (Object.getPrototypeOf(stored) as { alsoPolluted?: unknown } | null)?.alsoPolluted,
-        undefined,
-        "a field of the returned session's prototype",
-      );
+      for (const [how, copy] of await readCopies(store, 's1')) {
+        assert(
+          Object.hasOwn(copy, '__proto__'),
+          `"__proto__" did not come back through ${how} as an own property.`,
+        );
+        assertSame(
+          (Object.getPrototypeOf(copy) as { alsoPolluted?: unknown } | null)?.alsoPolluted,
+          undefined,
+          `a field of the prototype of the session returned by ${how}`,
+        );
+      }
       assertSame(({} as { polluted?: unknown }).polluted, undefined, 'Object.prototype.polluted');
       await expectSession(store, 's1', 'u1', session);
+      await expectListedCopy(store, 's1', session);
     },
   },
   {
@@ -398,6 +431,7 @@ export const valueCases: ConformanceCase[] = [
 
       await store.upsert(atLimit, 600);
       await expectSession(store, 'at-limit', 'u1', atLimit);
+      await expectListedCopy(store, 'at-limit', atLimit);
       await assertRejects(
         () => store.upsert(overLimit, 600),
         'PAYLOAD_TOO_LARGE',
@@ -419,6 +453,7 @@ export const valueCases: ConformanceCase[] = [
         const overLimit = sessionOfSize(`over-${filler}`, 2049, filler);
         await store.upsert(atLimit, 600);
         await expectSession(store, atLimit.id, 'u1', atLimit);
+        await expectListedCopy(store, atLimit.id, atLimit);
         await assertRejects(
           () => store.upsert(overLimit, 600),
           'PAYLOAD_TOO_LARGE',
