@@ -3,8 +3,9 @@
 //
 // Each run works in a schema of its own (random suffix), so parallel runs never touch each
 // other's rows, and each store gets a table of its own, so one case's rows never show up in
-// another case's counts. The pool is the harness's: stores leave it open, teardown ends it
-// and drops the schema.
+// another case's counts. The pools are the harness's: stores leave them open, teardown ends
+// them and drops the schema. Siblings (hooks.openSibling) work on the table of the store they
+// share data with, through a second pool, so no connection is shared between the two.
 
 import { randomBytes } from 'node:crypto';
 import { canonicalUserId } from '@sessionstore/core';
@@ -38,11 +39,17 @@ export function createPostgresHarness(settings = {}) {
   const tables = new WeakMap();
   /** @type {pg.Pool | undefined} */
   let pool;
+  /** @type {pg.Pool | undefined} */
+  let siblingPool;
   let tableCount = 0;
 
   const openPool = () => {
     pool ??= createPool(settings.serverTimeZone);
     return pool;
+  };
+  const openSiblingPool = () => {
+    siblingPool ??= createPool(settings.serverTimeZone);
+    return siblingPool;
   };
 
   /** @type {Set<string>} */
@@ -81,6 +88,9 @@ export function createPostgresHarness(settings = {}) {
     },
 
     async teardown() {
+      const endingSiblings = siblingPool;
+      siblingPool = undefined;
+      await endingSiblings?.end();
       if (pool === undefined) {
         return;
       }
@@ -100,6 +110,21 @@ export function createPostgresHarness(settings = {}) {
     },
 
     hooks: {
+      openSibling(store, options) {
+        const table = tables.get(store);
+        if (table === undefined) {
+          throw new Error('The postgres harness did not create this store.');
+        }
+        const sibling = new PostgresSessionStore({
+          pool: openSiblingPool(),
+          schema,
+          table,
+          ...definedOnly(options),
+        });
+        tables.set(sibling, table);
+        return sibling;
+      },
+
       async countStored(store) {
         const { rows } = await openPool().query(
           `SELECT count(*)::int AS count FROM ${await tableOf(store)}`,
