@@ -43,7 +43,10 @@ export interface Session extends StoredSession {
   prevTokensFreshFrom: number;
   /** Application data carried with the session. */
   extraPayload: Record<string, unknown>;
-  /** The session struct's version. */
+  /**
+   * The version of the session's own format, for the application's migrations. Unrelated to
+   * {@link StoredSession.lockVersion}, which the store uses for compare-and-set.
+   */
   version: number;
 }
 
@@ -159,6 +162,11 @@ export interface CommonStoreOptions {
   maxSessionBytes?: number | undefined;
   /** Where decode failures and failed prune passes are reported. Silent by default. */
   logger?: SessionStoreLogger | undefined;
+  /**
+   * How often the store sweeps expired entries on its own, in ms; `0` turns the sweep off.
+   * Each store has its own default (60 s where nothing else removes expired entries).
+   */
+  pruneIntervalMs?: number | undefined;
   /**
    * Secrets for signing stored records with HMAC-SHA256. The first signs; every one is
    * accepted when reading, so a secret can be rotated. Unset means records are not signed.
