@@ -7,7 +7,9 @@
 // Each run works under a key prefix of its own, and each store under a prefix of its own
 // inside it, so one case's keys never show up in another case's counts. The client is an
 // application client from the store's point of view: stores leave it open, and teardown
-// deletes the run's keys and, when the harness opened the client, quits it.
+// deletes the run's keys and, when the harness opened the client, quits it. Siblings
+// (hooks.openSibling) use the prefix of the store they share data with, on a second client
+// from the same factory, so the two share no connection.
 
 import { randomBytes } from 'node:crypto';
 import { RedisSessionStore, recordField, userKeys } from '@sessionstore/redis';
@@ -37,11 +39,17 @@ export function createRedisHarness(settings = {}) {
   const openClient = settings.client ?? (() => new Redis(redisUrl));
   /** @type {RedisClient | undefined} */
   let client;
+  /** @type {RedisClient | undefined} */
+  let siblingClient;
   let storeCount = 0;
 
   const shared = () => {
     client ??= openClient();
     return client;
+  };
+  const forSiblings = () => {
+    siblingClient ??= openClient();
+    return siblingClient;
   };
 
   return {
@@ -59,6 +67,11 @@ export function createRedisHarness(settings = {}) {
     },
 
     async teardown() {
+      const endingSiblings = siblingClient;
+      siblingClient = undefined;
+      if (endingSiblings !== undefined && endingSiblings !== client) {
+        if (settings.closeClient ?? true) await endingSiblings.quit();
+      }
       if (client === undefined) {
         return;
       }
@@ -76,6 +89,14 @@ export function createRedisHarness(settings = {}) {
     },
 
     hooks: {
+      openSibling(store, options) {
+        return new RedisSessionStore({
+          client: forSiblings(),
+          prefix: prefixOf(store),
+          ...definedOnly(options),
+        });
+      },
+
       // Keys, plus every index entry and every hash field they hold: 0 means nothing is left.
       async countStored(store) {
         const redis = shared();
