@@ -1,7 +1,9 @@
 // The conformance harness of @sessionstore/mongodb. With SESSIONSTORE_MONGODB_URL set it runs
 // against that MongoDB; otherwise it starts this repository's MongoDB wire-protocol test
 // server on a free loopback port. One MongoClient, owned by the harness, serves every store,
-// and each store gets a collection of its own in a database private to this run.
+// and each store gets a collection of its own in a database private to this run. Siblings
+// (hooks.openSibling) use the collection of the store they share data with, through a second
+// MongoClient, so the two share no connection.
 
 import { randomBytes } from 'node:crypto';
 import { canonicalUserId } from '@sessionstore/core';
@@ -18,8 +20,13 @@ import { MongoClient } from 'mongodb';
 const realMongoUrl = process.env.SESSIONSTORE_MONGODB_URL || undefined;
 const context = { store: '@sessionstore/mongodb harness', method: 'a hook' };
 
-/** @type {Promise<{ client: MongoClient, server: MongoTestServer | undefined }> | undefined} */
+/**
+ * @type {Promise<{ client: MongoClient, server: MongoTestServer | undefined, url: string }>
+ *   | undefined}
+ */
 let backend;
+/** @type {Promise<MongoClient> | undefined} */
+let siblingClient;
 let storeCount = 0;
 const databaseName = `sessionstore_conformance_${randomBytes(6).toString('hex')}`;
 
@@ -27,16 +34,28 @@ const databaseName = `sessionstore_conformance_${randomBytes(6).toString('hex')}
 function connect() {
   backend ??= (async () => {
     const server = realMongoUrl === undefined ? await startMongoTestServer() : undefined;
-    const client = new MongoClient(realMongoUrl ?? /** @type {MongoTestServer} */ (server).url);
+    const url = realMongoUrl ?? /** @type {MongoTestServer} */ (server).url;
+    const client = new MongoClient(url);
     try {
       await client.connect();
     } catch (error) {
       await server?.stop();
       throw error;
     }
-    return { client, server };
+    return { client, server, url };
   })();
   return backend;
+}
+
+/** A second client on the same server, for siblings; connects on the first one. */
+function connectSiblingClient() {
+  siblingClient ??= (async () => {
+    const { url } = await connect();
+    const second = new MongoClient(url);
+    await second.connect();
+    return second;
+  })();
+  return siblingClient;
 }
 
 /**
@@ -71,6 +90,9 @@ export const harness = {
   },
 
   async teardown() {
+    const endingSibling = siblingClient;
+    siblingClient = undefined;
+    await (await endingSibling?.catch(() => undefined))?.close();
     if (backend === undefined) {
       return;
     }
@@ -99,6 +121,20 @@ export const harness = {
   },
 
   hooks: {
+    async openSibling(store, { clock, pruneIntervalMs, maxSessionBytes, logger, signingSecret }) {
+      const collection = collectionOf(store);
+      return new MongoSessionStore({
+        client: await connectSiblingClient(),
+        database: collection.dbName,
+        collection: collection.collectionName,
+        clock,
+        ...(pruneIntervalMs === undefined ? {} : { pruneIntervalMs }),
+        ...(maxSessionBytes === undefined ? {} : { maxSessionBytes }),
+        ...(logger === undefined ? {} : { logger }),
+        ...(signingSecret === undefined ? {} : { signingSecret }),
+      });
+    },
+
     async countStored(store) {
       return collectionOf(store).countDocuments({});
     },
