@@ -39,6 +39,18 @@ export const harness = {
   },
 
   hooks: {
+    // A second store on the same Map: it keeps nothing of its own, so whatever one store
+    // guarantees only through its own state, not the backend's, shows up as a failure.
+    openSibling: (store, { clock, pruneIntervalMs, maxSessionBytes, logger, signingSecret }) =>
+      new KeyValueSessionStore({
+        map: backendOf(store),
+        clock,
+        pruneIntervalMs,
+        maxSessionBytes,
+        logger,
+        signingSecret,
+      }),
+
     // Every key counts: sessions and the per-user index keys alike.
     async countStored(store) {
       return backendOf(store).size;
