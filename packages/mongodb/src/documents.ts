@@ -25,7 +25,10 @@ export interface SessionDocumentId {
 export interface SessionDocument {
   /** The user and the session: unique, and the only unique index the store relies on. */
   _id: SessionDocumentId;
-  /** When the session stops being live; the TTL index frees the space some time after. */
+  /**
+   * When the session stops being live by the store's clock. The TTL index frees the space
+   * once the server's clock is `ttlGraceSeconds` past it.
+   */
   expiresAt: Date;
   /** The compare-and-set version, or `null` for a session written without one. */
   lockVersion: number | null;
@@ -33,22 +36,71 @@ export interface SessionDocument {
   record: string;
 }
 
+/** The default of the store's `ttlGraceSeconds` option: 60 seconds. */
+export const DEFAULT_TTL_GRACE_SECONDS = 60;
+
+/** The largest `expireAfterSeconds` MongoDB accepts. */
+const MAX_EXPIRE_AFTER_SECONDS = 2_147_483_647;
+
 /**
- * The indexes the store creates (unless `createIndexes` is `false`). Their names are the
- * ones MongoDB derives from the keys, so an application that creates the same indexes in
- * its own migrations, with default names, does not clash with the store.
+ * The indexes the store creates (unless `createIndexes` is `false`), for a given
+ * `ttlGraceSeconds`. Their names are the ones MongoDB derives from the keys, so an
+ * application that creates the same indexes in its own migrations, with default names, does
+ * not clash with the store.
  *
- * - a TTL index on `expiresAt` with `expireAfterSeconds: 0`: MongoDB's TTL monitor deletes a
- *   document once its `expiresAt` has passed. It only frees space; the store never relies
- *   on it to hide an expired session.
- * - `{ '_id.u': 1, expiresAt: 1 }`: serves `getAll()` (user and live) and `deleteAll()`
- *   (user), which the `_id` index cannot, since it orders whole `_id` values. It is also a
- *   valid shard key index for a collection sharded on `{ '_id.u': 1 }`.
+ * - `expiresAt_1`, a TTL index on `expiresAt` with `expireAfterSeconds: ttlGraceSeconds`:
+ *   MongoDB's TTL monitor deletes a document once the server's clock has passed its
+ *   `expiresAt` by the grace. `expiresAt` comes from the store's clock, so the grace is what
+ *   keeps a store clock running behind the server's from losing a session it still calls
+ *   live. It only frees space; the store never relies on it to hide an expired session.
+ * - `_id.u_1_expiresAt_1`, `{ '_id.u': 1, expiresAt: 1 }`: serves `getAll()` (user and
+ *   live) and `deleteAll()` (user), which the `_id` index cannot, since it orders whole `_id`
+ *   values. It is also a valid shard key index for a collection sharded on `{ '_id.u': 1 }`.
+ *
+ * @param ttlGraceSeconds - the TTL index's `expireAfterSeconds`, a whole number of seconds
+ *   from 0 to 2,147,483,647; {@link DEFAULT_TTL_GRACE_SECONDS} when left out.
+ * @returns the index descriptions, ready for `Collection.createIndexes()`.
+ * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for any other grace.
+ *
+ * @example
+ * ```ts
+ * // In a migration, for stores opened with ttlGraceSeconds: 300 and createIndexes: false:
+ * await client.db('auth').collection('sessions').createIndexes([...sessionIndexes(300)]);
+ * ```
  */
-export const SESSION_INDEXES: readonly IndexDescription[] = Object.freeze([
-  Object.freeze({ key: { expiresAt: 1 }, name: 'expiresAt_1', expireAfterSeconds: 0 }),
-  Object.freeze({ key: { '_id.u': 1, expiresAt: 1 }, name: '_id.u_1_expiresAt_1' }),
-]) as readonly IndexDescription[];
+export function sessionIndexes(
+  ttlGraceSeconds: number = DEFAULT_TTL_GRACE_SECONDS,
+): readonly IndexDescription[] {
+  const expireAfterSeconds = validateTtlGraceSeconds(ttlGraceSeconds, {
+    store: '@sessionstore/mongodb',
+    method: 'sessionIndexes()',
+  });
+  return Object.freeze([
+    Object.freeze({ key: { expiresAt: 1 }, name: 'expiresAt_1', expireAfterSeconds }),
+    Object.freeze({ key: { '_id.u': 1, expiresAt: 1 }, name: '_id.u_1_expiresAt_1' }),
+  ]) as readonly IndexDescription[];
+}
+
+/** The indexes the store creates with the default `ttlGraceSeconds`; see {@link sessionIndexes}. */
+export const SESSION_INDEXES: readonly IndexDescription[] = sessionIndexes();
+
+/**
+ * Checks a TTL grace: a whole number of seconds from 0 to 2,147,483,647, the range MongoDB
+ * accepts for `expireAfterSeconds`.
+ *
+ * @throws {@link SessionStoreError} `INVALID_ARGUMENT` otherwise.
+ */
+export function validateTtlGraceSeconds(value: unknown, context: ArgumentContext): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalidArgument(context, 'ttlGraceSeconds must be a non-negative integer');
+  }
+
+  if (value > MAX_EXPIRE_AFTER_SECONDS) {
+    throw invalidArgument(context, `ttlGraceSeconds must be at most ${MAX_EXPIRE_AFTER_SECONDS}`);
+  }
+
+  return value;
+}
 
 /** Builds the `_id` of a session, always with the user first. */
 export function documentId(key: RecordKey): SessionDocumentId {

@@ -15,6 +15,7 @@ import {
   type CreateIndexesOptions,
   type Db,
   type DeleteOptions,
+  type IndexDescription,
   MongoClient,
   MongoNetworkError,
   MongoNotConnectedError,
@@ -27,17 +28,19 @@ import {
   byId,
   byUser,
   DEFAULT_COLLECTION,
+  DEFAULT_TTL_GRACE_SECONDS,
   expired,
   expiredById,
   liveAtVersion,
   liveById,
   liveByUser,
   recordText,
-  SESSION_INDEXES,
   type SessionDocument,
   sessionIdOf,
+  sessionIndexes,
   validateCollectionName,
   validateDatabaseName,
+  validateTtlGraceSeconds,
   writtenFields,
 } from './documents.js';
 
@@ -88,19 +91,32 @@ export type MongoSessionStoreOptions = MongoConnectionOptions &
      */
     collection?: string;
     /**
-     * Whether the store creates its two indexes (see {@link SESSION_INDEXES}) before its
+     * Whether the store creates its two indexes (see {@link sessionIndexes}) before its
      * first operation completes. Defaults to `true`. Pass `false` when the application's
-     * database user may not create indexes, and create them in a migration instead.
+     * database user may not create indexes, and create them in a migration instead, with
+     * the same `ttlGraceSeconds`.
      */
     createIndexes?: boolean;
+    /**
+     * How long after a session expires, in seconds, MongoDB's TTL monitor may delete its
+     * document: the TTL index's `expireAfterSeconds`. Defaults to 60.
+     *
+     * Liveness is always decided by the store's clock; this margin only keeps the TTL
+     * monitor, which runs on the server's clock, from deleting a session the store's clock
+     * still calls live when that clock runs behind the server's by up to the grace. A whole
+     * number from 0 to 2,147,483,647. Changing it on a collection whose index already exists
+     * needs `collMod` (see the README); until then every call rejects with `UNAVAILABLE`.
+     */
+    ttlGraceSeconds?: number;
     /**
      * How long one call may take before it rejects with `UNAVAILABLE`, in ms, including
      * server selection and, on the first call, index creation. Defaults to 2,000.
      */
     operationTimeoutMs?: number;
     /**
-     * How often the store itself deletes expired documents, in ms. Defaults to `0`, never:
-     * the TTL index frees the space, and `prune()` does it at once.
+     * How often the store itself deletes expired documents (by its own clock), in ms.
+     * Defaults to `0`, never: the TTL index frees the space `ttlGraceSeconds` after expiry,
+     * and `prune()` does it at once.
      */
     pruneIntervalMs?: number;
   };
@@ -135,6 +151,7 @@ export class MongoSessionStore<S extends StoredSession = Session> extends Sessio
   readonly #collection: Collection<SessionDocument>;
   readonly #ownedClient: MongoClient | undefined;
   readonly #createIndexes: boolean;
+  readonly #indexDescriptions: readonly IndexDescription[];
   readonly #operationTimeoutMs: number;
   #indexes: Promise<void> | undefined;
 
@@ -156,6 +173,12 @@ export class MongoSessionStore<S extends StoredSession = Session> extends Sessio
     );
     this.#operationTimeoutMs = checkTimeout(options.operationTimeoutMs, context);
     this.#createIndexes = checkBoolean(options.createIndexes ?? true, 'createIndexes', context);
+    this.#indexDescriptions = sessionIndexes(
+      validateTtlGraceSeconds(
+        options.ttlGraceSeconds === undefined ? DEFAULT_TTL_GRACE_SECONDS : options.ttlGraceSeconds,
+        context,
+      ),
+    );
 
     const { db, ownedClient } = openDatabase(options, this.#operationTimeoutMs, context);
     this.#ownedClient = ownedClient;
@@ -385,7 +408,7 @@ export class MongoSessionStore<S extends StoredSession = Session> extends Sessio
 
     this.#indexes ??= withDeadline(this.#operationTimeoutMs, (signal) =>
       this.#collection.createIndexes(
-        [...SESSION_INDEXES],
+        [...this.#indexDescriptions],
         abortable<CreateIndexesOptions>({}, signal),
       ),
     ).then(
@@ -424,8 +447,8 @@ async function withDeadline<T>(
 }
 
 const INDEX_HINT =
-  ' Fix or drop the conflicting index, or create the indexes in a migration and pass ' +
-  'createIndexes: false.';
+  " Fix or drop the conflicting index (collMod changes a TTL index's expireAfterSeconds in " +
+  'place), or create the indexes in a migration and pass createIndexes: false.';
 
 /** The deadline of one operation passed; see `operationTimeoutMs`. */
 class OperationTimeout extends Error {

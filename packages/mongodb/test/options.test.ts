@@ -1,7 +1,13 @@
 import { SessionStoreError } from '@sessionstore/core';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MongoSessionStore, type MongoSessionStoreOptions } from '../src/index.js';
+import {
+  DEFAULT_TTL_GRACE_SECONDS,
+  MongoSessionStore,
+  type MongoSessionStoreOptions,
+  SESSION_INDEXES,
+  sessionIndexes,
+} from '../src/index.js';
 
 // The client is never connected: every case here fails in the constructor, before any I/O.
 const client = new MongoClient('mongodb://127.0.0.1:9', { serverSelectionTimeoutMS: 100 });
@@ -81,6 +87,47 @@ describe('MongoSessionStore options', () => {
       expect(error.message).toMatch(/operationTimeoutMs must be/);
     },
   );
+
+  it.each([-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '60', null])(
+    'rejects ttlGraceSeconds %s',
+    (ttlGraceSeconds) => {
+      const error = constructorError({ client, database: 'auth', ttlGraceSeconds });
+
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.message).toMatch(
+        /^@sessionstore\/mongodb: the constructor .*ttlGraceSeconds must be/,
+      );
+    },
+  );
+
+  it.each([0, 2 ** 31 - 1])('accepts ttlGraceSeconds %s', (ttlGraceSeconds) => {
+    expect(
+      () => new MongoSessionStore({ client, database: 'auth', ttlGraceSeconds }),
+    ).not.toThrow();
+  });
+
+  it('exports the default indexes, with a TTL grace of 60 s', () => {
+    expect(DEFAULT_TTL_GRACE_SECONDS).toBe(60);
+    expect(SESSION_INDEXES).toEqual([
+      { key: { expiresAt: 1 }, name: 'expiresAt_1', expireAfterSeconds: 60 },
+      { key: { '_id.u': 1, expiresAt: 1 }, name: '_id.u_1_expiresAt_1' },
+    ]);
+    expect(sessionIndexes()).toEqual(SESSION_INDEXES);
+  });
+
+  it('builds the indexes for another grace, and checks it', () => {
+    expect(sessionIndexes(300)[0]).toEqual({
+      key: { expiresAt: 1 },
+      name: 'expiresAt_1',
+      expireAfterSeconds: 300,
+    });
+    expect(() => sessionIndexes(-1)).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/ttlGraceSeconds/),
+      }),
+    );
+  });
 
   it('rejects a createIndexes option that is not a boolean', () => {
     const error = constructorError({ client, database: 'auth', createIndexes: 'yes' });

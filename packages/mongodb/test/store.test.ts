@@ -45,6 +45,11 @@ function openStore(options: Partial<MongoSessionStoreOptions> = {}) {
   } as MongoSessionStoreOptions);
 }
 
+/** The session ids of the documents in a store's collection, sorted. */
+async function storedIds(store: MongoSessionStore<AnySession>): Promise<string[]> {
+  return (await store.collection.find({}).toArray()).map((document) => document._id.s).sort();
+}
+
 describe('argument checks', () => {
   it('rejects invalid arguments of every method before sending any command, indexes included', async () => {
     const store = openStore();
@@ -218,7 +223,7 @@ describe('one command per operation', () => {
 });
 
 describe('indexes', () => {
-  it('creates the TTL index with expireAfterSeconds 0 and the user index before the first call completes', async () => {
+  it('creates the TTL index with expireAfterSeconds 60 and the user index before the first call completes', async () => {
     const store = openStore();
 
     await store.get('sid', 1);
@@ -226,11 +231,28 @@ describe('indexes', () => {
     expect(commands.names).toEqual(['createIndexes', 'find']);
     const indexes = await store.collection.indexes();
     const byName = Object.fromEntries(indexes.map((index) => [index.name, index]));
-    expect(byName.expiresAt_1).toMatchObject({ key: { expiresAt: 1 }, expireAfterSeconds: 0 });
+    expect(byName.expiresAt_1).toMatchObject({ key: { expiresAt: 1 }, expireAfterSeconds: 60 });
     expect(byName['_id.u_1_expiresAt_1']).toMatchObject({ key: { '_id.u': 1, expiresAt: 1 } });
     expect(byName['_id.u_1_expiresAt_1']?.expireAfterSeconds).toBeUndefined();
     await store.close();
   });
+
+  it.each([0, 1, 3600])(
+    'gives the TTL index expireAfterSeconds %s for that ttlGraceSeconds',
+    async (ttlGraceSeconds) => {
+      const store = openStore({ ttlGraceSeconds });
+
+      await store.get('sid', 1);
+
+      const indexes = await store.collection.indexes();
+      const ttlIndex = indexes.find((index) => index.name === 'expiresAt_1');
+      expect(ttlIndex).toMatchObject({
+        key: { expiresAt: 1 },
+        expireAfterSeconds: ttlGraceSeconds,
+      });
+      await store.close();
+    },
+  );
 
   it('creates them idempotently: two stores on one collection, and many concurrent first calls', async () => {
     const first = openStore();
@@ -263,26 +285,32 @@ describe('indexes', () => {
     await store.close();
   });
 
-  it('rejects with UNAVAILABLE on a conflicting TTL index, then recovers once it is fixed', async () => {
-    const store = openStore();
-    await store.collection.createIndex(
-      { expiresAt: 1 },
-      { name: 'expiresAt_1', expireAfterSeconds: 3600 },
-    );
+  it.each([
+    ['another grace', 3600],
+    ['no grace, as a collection set up before ttlGraceSeconds has', 0],
+  ])(
+    'rejects with UNAVAILABLE on a TTL index with %s, then recovers once it is fixed',
+    async (_name, expireAfterSeconds) => {
+      const store = openStore();
+      await store.collection.createIndex(
+        { expiresAt: 1 },
+        { name: 'expiresAt_1', expireAfterSeconds },
+      );
 
-    const error = await store.get('sid', 1).catch((reason: unknown) => reason);
+      const error = await store.get('sid', 1).catch((reason: unknown) => reason);
 
-    expect(error).toMatchObject({ code: 'UNAVAILABLE' });
-    expect((error as Error).message).toMatch(
-      /^@sessionstore\/mongodb: get\(\) failed while creating the collection indexes: MongoDB answered with an error \(\w+\)\. .*createIndexes: false/,
-    );
-    await store.collection.dropIndex('expiresAt_1');
-    commands.clear();
+      expect(error).toMatchObject({ code: 'UNAVAILABLE' });
+      expect((error as Error).message).toMatch(
+        /^@sessionstore\/mongodb: get\(\) failed while creating the collection indexes: MongoDB answered with an error \(IndexOptionsConflict\)\. .*collMod.*createIndexes: false/,
+      );
+      await store.collection.dropIndex('expiresAt_1');
+      commands.clear();
 
-    expect(await store.get('sid', 1)).toBeNull();
-    expect(commands.names).toEqual(['createIndexes', 'find']);
-    await store.close();
-  });
+      expect(await store.get('sid', 1)).toBeNull();
+      expect(commands.names).toEqual(['createIndexes', 'find']);
+      await store.close();
+    },
+  );
 });
 
 describe('expiry', () => {
@@ -313,23 +341,91 @@ describe('expiry', () => {
   });
 
   it.skipIf(TEST_SERVER_ONLY)(
-    'lets the TTL monitor remove expired documents (test server, on its clock)',
+    'lets the TTL monitor remove expired documents ttlGraceSeconds after they expire (test server, on its clock)',
     async () => {
       const store = openStore();
       await store.upsert({ id: 'short', userId: 1 }, 60);
       await store.upsert({ id: 'long', userId: 1 }, 120);
 
-      const remaining = async () =>
-        (await store.collection.find({}).toArray()).map((document) => document._id.s).sort();
-
       await backend.server?.runTtlMonitor();
-      expect(await remaining()).toEqual(['long', 'short']);
+      expect(await storedIds(store)).toEqual(['long', 'short']);
       clock.advance(60_000);
+      await backend.server?.runTtlMonitor();
+      expect(await store.get('short', 1)).toBeNull();
+      expect(await storedIds(store)).toEqual(['long', 'short']);
+      clock.advance(59_999);
+      await backend.server?.runTtlMonitor();
+      expect(await storedIds(store)).toEqual(['long', 'short']);
+      clock.advance(1);
       expect(await backend.server?.runTtlMonitor()).toBeGreaterThanOrEqual(1);
-      expect(await remaining()).toEqual(['long']);
+      expect(await storedIds(store)).toEqual(['long']);
       await store.close();
     },
   );
+
+  it.skipIf(TEST_SERVER_ONLY)(
+    'keeps a session the store clock calls live through TTL passes while that clock runs behind the server by less than the grace',
+    async () => {
+      // The test server's TTL monitor runs on `clock`; the store's clock is 59 s behind it.
+      const store = openStore({ clock: () => clock.now() - 59_000 });
+      await store.upsert({ id: 'sid', userId: 1 }, 600);
+
+      await backend.server?.runTtlMonitor();
+      clock.advance(600_000 - 1);
+      await backend.server?.runTtlMonitor();
+
+      expect(await store.get('sid', 1)).toEqual({ id: 'sid', userId: 1 });
+      expect(await storedIds(store)).toEqual(['sid']);
+      clock.advance(1);
+      expect(await store.get('sid', 1)).toBeNull();
+      clock.advance(1_000);
+      await backend.server?.runTtlMonitor();
+      expect(await storedIds(store)).toEqual([]);
+      await store.close();
+    },
+  );
+
+  it.skipIf(TEST_SERVER_ONLY)(
+    'loses a session it calls live to the TTL monitor once its clock runs behind the server by more than the grace plus the ttl',
+    async () => {
+      const store = openStore({ clock: () => clock.now() - 3_600_000 });
+      await store.upsert({ id: 'sid', userId: 1 }, 600);
+      expect(await storedIds(store)).toEqual(['sid']);
+
+      await backend.server?.runTtlMonitor();
+
+      expect(await storedIds(store)).toEqual([]);
+      expect(await store.get('sid', 1)).toBeNull();
+      await store.close();
+    },
+  );
+
+  it.skipIf(TEST_SERVER_ONLY)(
+    'keeps that session with a ttlGraceSeconds larger than the lag',
+    async () => {
+      const store = openStore({ clock: () => clock.now() - 3_600_000, ttlGraceSeconds: 3600 });
+      await store.upsert({ id: 'sid', userId: 1 }, 600);
+
+      await backend.server?.runTtlMonitor();
+      clock.advance(600_000 - 1);
+      await backend.server?.runTtlMonitor();
+
+      expect(await store.get('sid', 1)).toEqual({ id: 'sid', userId: 1 });
+      expect(await storedIds(store)).toEqual(['sid']);
+      await store.close();
+    },
+  );
+
+  it('prunes by the store clock at once, whatever the grace', async () => {
+    const store = openStore({ ttlGraceSeconds: 3600 });
+    await store.upsert({ id: 'short', userId: 1 }, 10);
+    await store.upsert({ id: 'long', userId: 1 }, 20);
+    clock.advance(10_000);
+
+    expect(await store.prune()).toBe(1);
+    expect(await storedIds(store)).toEqual(['long']);
+    await store.close();
+  });
 });
 
 describe('ownership', () => {
