@@ -15,6 +15,21 @@ export const COLUMNS = [
   'record',
 ] as const;
 
+/**
+ * How {@link createTableSql} declares each column: its type, whether it is `NOT NULL`, and
+ * its position in the primary key (0 when not in it), as `PRAGMA table_info` reports them.
+ * The constructor holds an existing table to exactly this.
+ */
+export const COLUMN_DECLARATIONS: Readonly<
+  Record<(typeof COLUMNS)[number], { type: string; notNull: boolean; primaryKey: number }>
+> = {
+  user_key: { type: 'TEXT', notNull: true, primaryKey: 1 },
+  session_id: { type: 'TEXT', notNull: true, primaryKey: 2 },
+  expires_at_ms: { type: 'INTEGER', notNull: true, primaryKey: 0 },
+  lock_version: { type: 'INTEGER', notNull: false, primaryKey: 0 },
+  record: { type: 'TEXT', notNull: true, primaryKey: 0 },
+};
+
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /**
@@ -42,13 +57,28 @@ export function validateTableName(table: unknown, context: ArgumentContext): str
   return table;
 }
 
-/** Quotes a name already checked by {@link validateTableName}. */
+/** Quotes a name already checked by {@link validateTableName}, or derived from one. */
 function quote(identifier: string): string {
   return `"${identifier}"`;
 }
 
 /**
+ * The name of the table's expiry index: the table name, a colon, `expires_at_ms`. No valid
+ * table name contains a colon, so the index of one store's table can never take the name
+ * another store wants for its table.
+ */
+export function expiryIndexName(table: string): string {
+  return `${table}:expires_at_ms`;
+}
+
+/**
  * The table, created if it does not exist.
+ *
+ * It is a `STRICT` table: SQLite refuses a value of another type than the column's (a
+ * BLOB session id, a TEXT expiry) with `SQLITE_CONSTRAINT_DATATYPE`, even from SQL written
+ * by hand, so every row holds text ids and records and an integer expiry, and every
+ * statement below can compare them as such: a row `getAll` lists is one `get` finds and
+ * `delete` removes, and every expiry is a number that `prune` will reach.
  *
  * The primary key leads with the user, so one user's rows sit together and getAll and
  * deleteAll read one range of the key index. Expiry is integer milliseconds by the store's
@@ -69,12 +99,12 @@ export function createTableSql(table: string): string {
   lock_version INTEGER,
   record TEXT NOT NULL,
   PRIMARY KEY (user_key, session_id)
-)`;
+) STRICT`;
 }
 
 /** The index that serves prune, created if it does not exist. */
 export function createIndexSql(table: string): string {
-  return `CREATE INDEX IF NOT EXISTS ${quote(`${table}_expires_at_ms`)}
+  return `CREATE INDEX IF NOT EXISTS ${quote(expiryIndexName(table))}
   ON ${quote(table)} (expires_at_ms)`;
 }
 
@@ -86,11 +116,11 @@ export function statementSql(table: string) {
   const t = quote(table);
   return {
     /** (userKey, sessionId, nowMs) -> record text of the live row */
-    get: `SELECT CAST(record AS TEXT) FROM ${t}
+    get: `SELECT record FROM ${t}
   WHERE user_key = ? AND session_id = ? AND expires_at_ms > ?`,
 
     /** (userKey, nowMs) -> [sessionId, record] of every live row of the user */
-    getAll: `SELECT CAST(session_id AS TEXT), CAST(record AS TEXT) FROM ${t}
+    getAll: `SELECT session_id, record FROM ${t}
   WHERE user_key = ? AND expires_at_ms > ?`,
 
     /** (userKey, sessionId, expiresAtMs, lockVersion, record): an unconditional write */

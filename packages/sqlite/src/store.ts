@@ -13,10 +13,12 @@ import {
 } from '@sessionstore/core';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import {
+  COLUMN_DECLARATIONS,
   COLUMNS,
   createIndexSql,
   createTableSql,
   DEFAULT_TABLE,
+  expiryIndexName,
   PRUNE_BATCH_SIZE,
   statementSql,
   validateTableName,
@@ -94,8 +96,11 @@ export class SqliteSessionStore<S extends StoredSession = Session> extends Sessi
    *
    * @param options - see {@link SqliteSessionStoreOptions}; all optional.
    * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an invalid option (nothing is
-   *   opened or created then), or `UNAVAILABLE` when the database cannot be opened or the
-   *   table cannot be created, with the driver's error as `cause`.
+   *   opened or created then), or for a table name the database already gives to something
+   *   the store cannot use: an index, view or trigger, or a table not declared as
+   *   {@link createTableSql} declares it (nothing is created then either); `UNAVAILABLE`
+   *   when the database cannot be opened or the table cannot be created, with the driver's
+   *   error as `cause`.
    */
   constructor(options: SqliteSessionStoreOptions = {}) {
     super(options, { store: STORE, pruneIntervalMs: options.pruneIntervalMs ?? 60_000 });
@@ -276,25 +281,96 @@ export class SqliteSessionStore<S extends StoredSession = Session> extends Sessi
     // creating the schema at once queue instead of failing a lock upgrade.
     database
       .transaction(() => {
+        this.#checkNames();
         database.exec(createTableSql(this.#table));
-        this.#checkColumns();
+        this.#checkTable();
         database.exec(createIndexSql(this.#table));
       })
       .immediate();
   }
 
-  #checkColumns(): void {
-    const rows = this.#database.pragma(`table_info("${this.#table}")`) as { name: string }[];
-    const present = new Set(rows.map((row) => row.name));
-    const missing = COLUMNS.filter((column) => !present.has(column));
+  /**
+   * Refuses a table name that an index, view or trigger already has (SQLite keeps them all
+   * in one namespace), and an expiry index name that something other than this table's
+   * index already has.
+   */
+  #checkNames(): void {
+    const table = this.#table;
+    const index = expiryIndexName(table);
+    const objects = this.#database
+      .prepare<[string, string], SchemaObject>(
+        'SELECT type, name, tbl_name FROM sqlite_schema WHERE lower(name) IN (lower(?), lower(?))',
+      )
+      .all(table, index);
 
+    for (const object of objects) {
+      const isTableName = object.name.toLowerCase() === table.toLowerCase();
+      if (isTableName && object.type !== 'table') {
+        throw this.#incompatible(
+          `the database already has ${describeObject(object)} named "${object.name}"`,
+        );
+      }
+
+      const isOurIndex =
+        object.type === 'index' && object.tbl_name.toLowerCase() === table.toLowerCase();
+      if (!isTableName && !isOurIndex) {
+        throw this.#incompatible(
+          `the database already has ${describeObject(object)} named "${object.name}", the ` +
+            `name of the table's expiry index`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Holds an existing table to what {@link createTableSql} creates: the same columns,
+   * declared alike, nothing more it would have to fill, and STRICT, so that no row can hold
+   * a value of another type than the statements expect.
+   */
+  #checkTable(): void {
+    const table = this.#table;
+    const columns = this.#database.pragma(`table_info("${table}")`) as ColumnInfo[];
+    const byName = new Map(columns.map((column) => [column.name, column]));
+
+    const missing = COLUMNS.filter((name) => !byName.has(name));
     if (missing.length > 0) {
-      throw invalidArgument(
-        { store: STORE, method: 'the constructor' },
-        `table "${this.#table}" already exists without the column(s) ${missing.join(', ')}; ` +
-          'choose another table name',
+      throw this.#incompatible(
+        `table "${table}" already exists without the column(s) ${missing.join(', ')}`,
       );
     }
+
+    const different = COLUMNS.filter((name) => !isDeclaredAs(byName.get(name), name));
+    if (different.length > 0) {
+      throw this.#incompatible(
+        `table "${table}" already exists with the column(s) ${different.join(', ')} declared ` +
+          'with another type, NOT NULL or primary key than the store creates',
+      );
+    }
+
+    const extra = columns.filter(
+      (column) =>
+        !(COLUMNS as readonly string[]).includes(column.name) &&
+        (column.pk > 0 || (column.notnull === 1 && column.dflt_value === null)),
+    );
+    if (extra.length > 0) {
+      throw this.#incompatible(
+        `table "${table}" already exists with the column(s) ` +
+          `${extra.map((column) => column.name).join(', ')}, which the store cannot fill`,
+      );
+    }
+
+    const [listing] = this.#database.pragma(`table_list("${table}")`) as { strict: number }[];
+    if (listing?.strict !== 1) {
+      throw this.#incompatible(
+        `table "${table}" already exists but is not a STRICT table, so it would keep values ` +
+          'of the wrong type (tables made by earlier builds of this package were not STRICT)',
+        'drop it, or choose another table name',
+      );
+    }
+  }
+
+  #incompatible(problem: string, remedy = 'choose another table name'): SessionStoreError {
+    return invalidArgument({ store: STORE, method: 'the constructor' }, `${problem}; ${remedy}`);
   }
 
   #prepare(): Statements {
@@ -313,6 +389,39 @@ export class SqliteSessionStore<S extends StoredSession = Session> extends Sessi
       pruneBatch: prepare(sql.pruneBatch),
     };
   }
+}
+
+/** A row of `sqlite_schema`. */
+interface SchemaObject {
+  type: string;
+  name: string;
+  tbl_name: string;
+}
+
+/** A row of `PRAGMA table_info`. */
+interface ColumnInfo {
+  name: string;
+  type: string;
+  notnull: number;
+  dflt_value: string | null;
+  pk: number;
+}
+
+function describeObject(object: SchemaObject): string {
+  if (object.type === 'index') {
+    return `an index on table "${object.tbl_name}"`;
+  }
+  return `a ${object.type}`;
+}
+
+function isDeclaredAs(column: ColumnInfo | undefined, name: (typeof COLUMNS)[number]): boolean {
+  const expected = COLUMN_DECLARATIONS[name];
+  return (
+    column !== undefined &&
+    column.type.toUpperCase() === expected.type &&
+    (column.notnull === 1) === expected.notNull &&
+    column.pk === expected.primaryKey
+  );
 }
 
 function checkBusyTimeout(value: unknown, context: ArgumentContext): number | undefined {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SessionStoreError } from '@sessionstore/core';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_TABLE, PRUNE_BATCH_SIZE, SqliteSessionStore } from '../src/index.js';
+import { COLUMNS, DEFAULT_TABLE, PRUNE_BATCH_SIZE, SqliteSessionStore } from '../src/index.js';
 import { type AnySession, manualClock, recordingLogger, temporaryDirectory } from './helpers.js';
 
 let directory: ReturnType<typeof temporaryDirectory>;
@@ -231,6 +231,105 @@ describe('SqliteSessionStore table option', () => {
   });
 });
 
+describe('SqliteSessionStore existing schema objects', () => {
+  const definition = (columns: string, options = ' STRICT') =>
+    `CREATE TABLE sessions (${columns})${options}`;
+  const COLUMNS_SQL =
+    'user_key TEXT NOT NULL, session_id TEXT NOT NULL, expires_at_ms INTEGER NOT NULL, ' +
+    'lock_version INTEGER, record TEXT NOT NULL';
+  const KEY_SQL = 'PRIMARY KEY (user_key, session_id)';
+
+  it('uses a table it did not create when it is declared as the store declares it', async () => {
+    const database = track(new Database(':memory:'));
+    database.exec(definition(`${COLUMNS_SQL}, ${KEY_SQL}`));
+    const store = track(new SqliteSessionStore<AnySession>({ database, table: 'sessions' }));
+
+    await store.upsert({ id: 's1', userId: 1 }, 60);
+    expect(await store.get('s1', 1)).toEqual({ id: 's1', userId: 1 });
+  });
+
+  it('refuses a table that is not STRICT, as earlier builds created it, and says so', () => {
+    const database = track(new Database(':memory:'));
+    database.exec(definition(`${COLUMNS_SQL}, ${KEY_SQL}`, ''));
+
+    const error = thrown(() => new SqliteSessionStore({ database, table: 'sessions' }));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toContain('table "sessions" already exists but is not a STRICT table');
+  });
+
+  it('refuses a table whose columns are declared otherwise, naming them', () => {
+    const cases = [
+      [COLUMNS_SQL.replace('expires_at_ms INTEGER', 'expires_at_ms TEXT'), 'expires_at_ms'],
+      [
+        COLUMNS_SQL.replace('lock_version INTEGER', 'lock_version INTEGER NOT NULL'),
+        'lock_version',
+      ],
+      [COLUMNS_SQL.replace('record TEXT NOT NULL', 'record ANY NOT NULL'), 'record'],
+    ] as const;
+
+    for (const [columns, named] of cases) {
+      const database = track(new Database(':memory:'));
+      database.exec(definition(`${columns}, ${KEY_SQL}`));
+      const error = thrown(() => new SqliteSessionStore({ database, table: 'sessions' }));
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.message).toContain(`the column(s) ${named} declared with another type`);
+    }
+
+    const database = track(new Database(':memory:'));
+    database.exec(definition(`${COLUMNS_SQL}, PRIMARY KEY (session_id, user_key)`));
+    const error = thrown(() => new SqliteSessionStore({ database, table: 'sessions' }));
+    expect(error.message).toContain('the column(s) user_key, session_id declared');
+  });
+
+  it('refuses a table with a column of its own that the store cannot fill', () => {
+    const database = track(new Database(':memory:'));
+    database.exec(definition(`${COLUMNS_SQL}, tenant TEXT NOT NULL, ${KEY_SQL}`));
+
+    const error = thrown(() => new SqliteSessionStore({ database, table: 'sessions' }));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toContain('the column(s) tenant, which the store cannot fill');
+  });
+
+  it("opens a table named like another store's expiry index, and both stores work", async () => {
+    const database = track(new Database(':memory:'));
+    const first = track(new SqliteSessionStore<AnySession>({ database, table: 't' }));
+    const second = track(
+      new SqliteSessionStore<AnySession>({ database, table: 't_expires_at_ms' }),
+    );
+
+    await first.upsert({ id: 's1', userId: 1, by: 'first' }, 60);
+    await second.upsert({ id: 's1', userId: 1, by: 'second' }, 60);
+    expect(await first.get('s1', 1)).toEqual({ id: 's1', userId: 1, by: 'first' });
+    expect(await second.get('s1', 1)).toEqual({ id: 's1', userId: 1, by: 'second' });
+  });
+
+  it('refuses a table name that an index, view or trigger has, or its index name taken', () => {
+    const database = track(new Database(':memory:'));
+    database.exec(`
+      CREATE TABLE other (x);
+      CREATE INDEX other_x ON other (x);
+      CREATE VIEW other_view AS SELECT x FROM other;
+      CREATE TRIGGER other_trigger AFTER INSERT ON other BEGIN SELECT 1; END;
+      CREATE INDEX "web:expires_at_ms" ON other (x);
+    `);
+    const cases = [
+      ['OTHER_X', 'the database already has an index on table "other" named "other_x"'],
+      ['other_view', 'the database already has a view named "other_view"'],
+      ['other_trigger', 'the database already has a trigger named "other_trigger"'],
+      ['web', 'named "web:expires_at_ms", the name of the table\'s expiry index'],
+    ] as const;
+
+    for (const [table, words] of cases) {
+      const error = thrown(() => new SqliteSessionStore({ database, table }));
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.message).toContain(words);
+    }
+    expect(
+      database.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'web'").pluck().get(),
+    ).toBe(0);
+  });
+});
+
 describe('SqliteSessionStore compare-and-set across two stores on one file', () => {
   it('lets exactly one of many parallel updates with the same lockVersion win', async () => {
     const [a, b] = [fileStore(), fileStore()];
@@ -343,7 +442,7 @@ describe('SqliteSessionStore prune', () => {
 });
 
 describe('SqliteSessionStore unreadable rows', () => {
-  it('skips a corrupt row written by SQL, and reports it', async () => {
+  it('skips a corrupt row written by SQL, reports it, and lets delete and deleteAll remove it', async () => {
     const logger = recordingLogger();
     const store = fileStore({ logger });
     await store.upsert({ id: 'good', userId: 1 }, 60);
@@ -351,12 +450,17 @@ describe('SqliteSessionStore unreadable rows', () => {
       `INSERT INTO ${store.table} (user_key, session_id, expires_at_ms, record) VALUES (?, ?, ?, ?)`,
     );
     insert.run('1', 'text', Date.now() + 60_000, '{"id":"text","userId":1');
-    insert.run('1', 'blob', Date.now() + 60_000, Buffer.from([0xff, 0xfe, 0x00]));
     insert.run('1', 'number', Date.now() + 60_000, 42);
+    store.database
+      .prepare(
+        `INSERT INTO ${store.table} (user_key, session_id, expires_at_ms, record)
+         VALUES ('1', 'bytes', ?, CAST(x'fffe00' AS TEXT))`,
+      )
+      .run(Date.now() + 60_000);
 
     expect(await store.get('text', 1)).toBeNull();
-    expect(await store.get('blob', 1)).toBeNull();
     expect(await store.get('number', 1)).toBeNull();
+    expect(await store.get('bytes', 1)).toBeNull();
     expect(await store.getAll(1)).toEqual([{ id: 'good', userId: 1 }]);
 
     expect(logger.events).toHaveLength(6);
@@ -364,6 +468,109 @@ describe('SqliteSessionStore unreadable rows', () => {
       expect(event.type).toBe('corrupt-record');
       expect(event.error.code).toBe('CORRUPT');
     }
+
+    const count = () => store.database.prepare(`SELECT count(*) FROM ${store.table}`).pluck().get();
+    await store.delete('text', 1);
+    await store.delete('number', 1);
+    expect(count()).toBe(2);
+    await store.deleteAll(1);
+    expect(count()).toBe(0);
+  });
+
+  // One value of each SQLite type, and a text that reads as a number.
+  const VALUES = {
+    null: null,
+    integer: 42n,
+    real: 1.5,
+    'numeric text': '1060000',
+    text: 'soon',
+    blob: Buffer.from('s1'),
+  } as const;
+
+  function writeEveryType(store: SqliteSessionStore<AnySession>): string[] {
+    const insert = store.database.prepare(
+      `INSERT INTO ${store.table} (user_key, session_id, expires_at_ms, lock_version, record)
+       VALUES (@user_key, @session_id, @expires_at_ms, @lock_version, @record)`,
+    );
+    const refused: string[] = [];
+
+    for (const column of COLUMNS) {
+      for (const [kind, value] of Object.entries(VALUES)) {
+        const sessionId = `${column} ${kind}`;
+        const row = {
+          user_key: '1',
+          session_id: sessionId,
+          expires_at_ms: 1_060_000,
+          lock_version: null,
+          record: JSON.stringify({ id: sessionId, userId: 1 }),
+          [column]: value,
+        };
+        try {
+          insert.run(row);
+        } catch (error) {
+          expect((error as { code?: unknown }).code).toMatch(
+            /^SQLITE_CONSTRAINT_(DATATYPE|NOTNULL)$/,
+          );
+          refused.push(sessionId);
+        }
+      }
+    }
+    return refused;
+  }
+
+  it('refuses a value of another type than its column, so every stored row has the declared types', () => {
+    const store = fileStore({ clock: manualClock(1_000_000).now });
+
+    expect(writeEveryType(store)).toEqual([
+      'user_key null',
+      'user_key blob',
+      'session_id null',
+      'session_id blob',
+      'expires_at_ms null',
+      'expires_at_ms real',
+      'expires_at_ms text',
+      'expires_at_ms blob',
+      'lock_version real',
+      'lock_version text',
+      'lock_version blob',
+      'record null',
+      'record blob',
+    ]);
+    const mistyped = store.database
+      .prepare(
+        `SELECT count(*) FROM ${store.table}
+         WHERE typeof(user_key) <> 'text' OR typeof(session_id) <> 'text'
+           OR typeof(expires_at_ms) <> 'integer' OR typeof(record) <> 'text'
+           OR typeof(lock_version) NOT IN ('integer', 'null')`,
+      )
+      .pluck()
+      .get();
+    expect(mistyped).toBe(0);
+  });
+
+  it('finds with get exactly the rows getAll lists, among rows of every type written by SQL, and prunes them all', async () => {
+    const clock = manualClock(1_000_000);
+    const logger = recordingLogger();
+    const store = fileStore({ clock: clock.now, logger });
+    writeEveryType(store);
+    const rows = store.database
+      .prepare<[], { user_key: string; session_id: string }>(
+        `SELECT user_key, session_id FROM ${store.table}`,
+      )
+      .all();
+
+    for (const { user_key: userKey, session_id: sessionId } of rows) {
+      const listed = (await store.getAll(userKey)).map((session) => session.id);
+      const found = await store.get(sessionId, userKey);
+      expect([sessionId, listed.includes(sessionId)]).toEqual([sessionId, found !== null]);
+    }
+    for (const event of logger.events) {
+      expect(['corrupt-record', 'tampered-record']).toContain(event.type);
+    }
+
+    clock.advance(60_000);
+    expect(await store.prune()).toBe(rows.length);
+    expect(store.database.prepare(`SELECT count(*) FROM ${store.table}`).pluck().get()).toBe(0);
   });
 });
 
