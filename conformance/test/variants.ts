@@ -150,8 +150,15 @@ export const EXPECTED_CATCHES: Readonly<Record<string, readonly string[]>> = {
   ],
   'get-all-dates-as-text': ['values.dates.round-trip'],
   'get-all-bytes-as-base64': ['values.bytes.round-trip'],
+  'instance-cache': [
+    'concurrency.siblings.read-each-others-writes',
+    'concurrency.siblings.delete-all',
+  ],
 };
 
 // Flaws that a single store instance cannot show: only the cases that open a sibling over the
 // same data (hooks.openSibling) catch them, so nothing else may fail on them.
-export const ONLY_CAUGHT_BY_SIBLINGS: readonly string[] = ['instance-mutex-compare-and-set'];
+export const ONLY_CAUGHT_BY_SIBLINGS: readonly string[] = [
+  'instance-mutex-compare-and-set',
+  'instance-cache',
+];
