@@ -548,21 +548,30 @@ describe('SqliteSessionStore unreadable rows', () => {
     expect(mistyped).toBe(0);
   });
 
-  it('finds with get exactly the rows getAll lists, among rows of every type written by SQL, and prunes them all', async () => {
+  it('finds with get exactly the rows getAll lists, among rows of every type written by SQL, reports the unreadable ones, and prunes them all', async () => {
     const clock = manualClock(1_000_000);
     const logger = recordingLogger();
     const store = fileStore({ clock: clock.now, logger });
     writeEveryType(store);
     const rows = store.database
-      .prepare<[], { user_key: string; session_id: string }>(
-        `SELECT user_key, session_id FROM ${store.table}`,
+      .prepare<[], { user_key: string; session_id: string; expires_at_ms: number }>(
+        `SELECT user_key, session_id, expires_at_ms FROM ${store.table}`,
       )
       .all();
+    const unreadable: string[] = [];
 
-    for (const { user_key: userKey, session_id: sessionId } of rows) {
+    for (const { user_key: userKey, session_id: sessionId, expires_at_ms: expiresAtMs } of rows) {
       const listed = (await store.getAll(userKey)).map((session) => session.id);
       const found = await store.get(sessionId, userKey);
       expect([sessionId, listed.includes(sessionId)]).toEqual([sessionId, found !== null]);
+      if (found === null && expiresAtMs > clock.now()) {
+        unreadable.push(sessionId);
+      }
+    }
+    expect(unreadable.length).toBeGreaterThan(0);
+    for (const sessionId of unreadable) {
+      const reported = logger.events.some((event) => event.sessionId === sessionId);
+      expect([sessionId, reported]).toEqual([sessionId, true]);
     }
     for (const event of logger.events) {
       expect(['corrupt-record', 'tampered-record']).toContain(event.type);
