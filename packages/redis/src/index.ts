@@ -11,6 +11,7 @@ export {
 } from './keys.js';
 export {
   DEFAULT_COMMAND_TIMEOUT_MS,
+  FORCED_RECONNECT_INTERVAL_MS,
   type RedisClient,
   type RedisConnectionOptions,
   RedisSessionStore,

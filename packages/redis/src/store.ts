@@ -41,6 +41,15 @@ export const DEFAULT_KEY_EXPIRY_GRACE_MS = 60_000;
 /** How many keys one SCAN step asks for while pruning. */
 const SCAN_BATCH_SIZE = 500;
 
+/**
+ * The shortest time between two reconnects the store forces on its own connection, in ms,
+ * so a server that is slow rather than gone is not sent a new connection on every call.
+ */
+export const FORCED_RECONNECT_INTERVAL_MS = 5_000;
+
+/** When the store's own connection starts TCP keepalive probes on an idle socket, in ms. */
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
+
 /** An ioredis client: a standalone `Redis` or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
 
@@ -134,6 +143,11 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   readonly #keyExpiryGraceArg: string;
   readonly #clock: Clock;
   #readiness: { promise: Promise<void>; stop: () => void } | undefined;
+  /** Counts the `ready` events of the store's own connection: one per connection made. */
+  #connectionEpoch = 0;
+  /** The epoch of the last connection the store dropped for not answering. */
+  #droppedEpoch = -1;
+  #lastForcedReconnectMs = Number.NEGATIVE_INFINITY;
 
   /**
    * @param options - `client` (an application's ioredis client, left open by `close()`) or
@@ -160,6 +174,11 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
       options.client === undefined
         ? openClient(options.url, this.#commandTimeoutMs, context)
         : checkClient(options.client, context);
+    if (this.#ownsClient) {
+      this.#client.on('ready', () => {
+        this.#connectionEpoch += 1;
+      });
+    }
     this.startPruneTimer();
   }
 
@@ -277,7 +296,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     const keyList = [keys.index, keys.sessions];
     return this.#bounded(async (expired) => {
       await this.#whenReady();
-      if (this.#client.status !== 'ready') {
+      if (!this.#isReady()) {
         // Woken by the client ending or the store closing: sending now would only queue.
         throw new NotConnectedError();
       }
@@ -348,13 +367,49 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     if (status === 'wait') {
       // A lazyConnect client connects on its first command; start that now instead.
       this.#client.connect().catch(() => undefined);
-    } else if (status === 'ready' || status === 'end') {
+    } else if (this.#isReady() || status === 'end') {
       // An ended client rejects commands at once, which is what the caller should see.
       return Promise.resolve();
     }
 
     this.#readiness ??= this.#listenForReady();
     return this.#readiness.promise;
+  }
+
+  /** True when the client can send commands now: it is ready, on a connection not dropped. */
+  #isReady(): boolean {
+    return this.#client.status === 'ready' && this.#droppedEpoch !== this.#connectionEpoch;
+  }
+
+  /**
+   * Drops the store's own connection when a call ran out of time on it although it was ready
+   * the whole time: a connection whose peer vanished without a reset (a proxy or a NAT that
+   * stopped forwarding) looks open for as long as the OS takes to notice, hours without
+   * traffic, while a new one may work at once. The socket is destroyed rather than ended,
+   * since ending waits for the dead peer, and ioredis reconnects as for any lost connection.
+   * At most one such reconnect per {@link FORCED_RECONNECT_INTERVAL_MS}, so a slow server is
+   * not sent a new connection on every call. An application's client is never touched.
+   */
+  #dropIfUnanswered(epochAtStart: number | undefined): void {
+    const nowMs = performance.now();
+    const sameConnection =
+      epochAtStart !== undefined && this.#isReady() && epochAtStart === this.#connectionEpoch;
+    if (
+      !sameConnection ||
+      this.closed ||
+      nowMs - this.#lastForcedReconnectMs < FORCED_RECONNECT_INTERVAL_MS
+    ) {
+      return;
+    }
+
+    this.#lastForcedReconnectMs = nowMs;
+    this.#droppedEpoch = this.#connectionEpoch;
+    const client = this.#client as Redis;
+    if (client.stream === undefined || client.stream === null) {
+      client.disconnect(true);
+    } else {
+      client.stream.destroy();
+    }
   }
 
   #listenForReady(): { promise: Promise<void>; stop: () => void } {
@@ -376,15 +431,18 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   /**
    * Rejects with a {@link CommandTimeoutError} when `work` takes longer than the bound. The
    * work is told, through `expired`, whether the bound has run out, so it can stop before
-   * sending anything.
+   * sending anything. On the store's own connection, a bound that runs out while the
+   * connection was ready throughout drops that connection (see {@link #dropIfUnanswered}).
    */
   #bounded<T>(work: (expired: () => boolean) => Promise<T>): Promise<T> {
     const timeoutMs = this.#commandTimeoutMs;
+    const epochAtStart = this.#ownsClient && this.#isReady() ? this.#connectionEpoch : undefined;
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
         timedOut = true;
+        this.#dropIfUnanswered(epochAtStart);
         reject(new CommandTimeoutError(timeoutMs));
       }, timeoutMs);
       timer.unref();
@@ -448,7 +506,8 @@ function checkClient(client: unknown, context: ArgumentContext): RedisClient {
 
 /**
  * Opens the store's own connection. It keeps no offline queue and does not resend commands
- * after a reconnect: a call that failed must not run later behind the caller's back.
+ * after a reconnect: a call that failed must not run later behind the caller's back. TCP
+ * keepalive lets the OS notice a dead peer on an idle connection too.
  */
 function openClient(url: unknown, commandTimeoutMs: number, context: ArgumentContext): Redis {
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
@@ -462,6 +521,7 @@ function openClient(url: unknown, commandTimeoutMs: number, context: ArgumentCon
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
       commandTimeout: commandTimeoutMs,
+      keepAlive: KEEPALIVE_INITIAL_DELAY_MS,
       retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
     });
   } catch {
