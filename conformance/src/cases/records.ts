@@ -57,7 +57,9 @@ function inAnHour(context: CaseContext): number {
 /**
  * The raw record a store holds for `session` once upserted: read back with
  * `hooks.readRawRecord` when the harness has it, otherwise built the way core's stores build
- * it (the codec's text, signed when a secret is given).
+ * it (the codec's text, signed with its expiry, `expiresAtMs`, when a secret is given). The
+ * cases upsert with a ttl of an hour and read the record back before the clock moves, so
+ * `expiresAtMs` is {@link inAnHour}.
  */
 async function rawRecordOf(
   context: CaseContext,
@@ -79,7 +81,12 @@ async function rawRecordOf(
     return text;
   }
   const userKey = ReferenceModel.userKey(session.userId);
-  return new RecordSigner(signingSecret, CODEC_CONTEXT.store).sign(userKey, session.id, text);
+  return new RecordSigner(signingSecret, CODEC_CONTEXT.store).sign(
+    userKey,
+    session.id,
+    text,
+    inAnHour(context),
+  );
 }
 
 function expectReported(
@@ -326,7 +333,12 @@ export const recordCases: ConformanceCase[] = [
       const write = writeRaw(context);
       const session = makeSession('s1', 'u1');
       const text = encodeSession(session, CODEC_CONTEXT);
-      const foreign = new RecordSigner('someone-else', CODEC_CONTEXT.store).sign('u1', 's1', text);
+      const foreign = new RecordSigner('someone-else', CODEC_CONTEXT.store).sign(
+        'u1',
+        's1',
+        text,
+        inAnHour(context),
+      );
 
       for (const [label, record] of [
         ['an unsigned record', text],
