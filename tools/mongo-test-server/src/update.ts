@@ -1,7 +1,8 @@
 import type { Document } from 'bson';
-import { update as applyOperators, updateOne as applyPipeline } from 'mingo';
+import { updateOne as applyPipeline } from 'mingo';
 import type { PipelineStage } from 'mingo/updater';
 import { CommandError, ErrorCodes } from './errors.js';
+import { applyUpdateOperators } from './matching.js';
 import { canonicalKey, deepClone, isOperatorDocument, isPlainObject, setPath } from './values.js';
 
 /** An update as a write statement carries it: operators, a replacement, or a pipeline. */
@@ -71,7 +72,7 @@ function applyOperatorUpdate(
   const next = deepClone(current);
   if (Object.keys(operators).length > 0) {
     try {
-      applyOperators(next, operators, context.arrayFilters, context.filter);
+      applyUpdateOperators(next, operators, context.arrayFilters, context.filter);
     } catch (error) {
       throw translateUpdateError(error);
     }

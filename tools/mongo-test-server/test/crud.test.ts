@@ -280,6 +280,28 @@ describe('values and operators', () => {
     expect(await stored().findOne({ _id: 'p' })).toEqual({ _id: 'p', payload: next });
   });
 
+  it('evaluates aggregation expressions in filters, update filters and projections', async () => {
+    await rows().insertMany([
+      { _id: 'a', n: 1 },
+      { _id: 'b', n: 5 },
+    ]);
+
+    const found = await rows()
+      .find({ $expr: { $gt: [{ $add: ['$n', 1] }, 3] } })
+      .toArray();
+    await rows().updateOne(
+      { $expr: { $eq: [{ $multiply: ['$n', 2] }, 2] } },
+      { $set: { tag: 'x' } },
+    );
+    const projected = await rows()
+      .find({ _id: 'b' }, { projection: { doubled: { $multiply: ['$n', 2] } } })
+      .toArray();
+
+    expect(found.map((row) => row._id)).toEqual(['b']);
+    expect(await rows().findOne({ _id: 'a' })).toEqual({ _id: 'a', n: 1, tag: 'x' });
+    expect(projected).toEqual([{ _id: 'b', doubled: 10 }]);
+  });
+
   it('applies the positional operator and arrayFilters', async () => {
     await stored().insertOne({
       _id: 'i',

@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
-import { Query } from 'mingo';
 import type { Collection, IndexSpec } from '../collection.js';
 import { CommandError, ErrorCodes } from '../errors.js';
+import { compileQuery } from '../matching.js';
 import { isPlainObject, isTruthy, toNumber } from '../values.js';
 import {
   type CommandContext,
@@ -155,7 +155,8 @@ const listCollections: CommandHandler = (body, context) => {
         },
   );
   const filter = optionalDocument(body, 'filter') ?? {};
-  const matching = all.filter((entry) => new Query(filter, {}).test(entry));
+  const query = compileQuery(filter);
+  const matching = all.filter((entry) => query.test(entry));
   const cursorOptions = optionalDocument(body, 'cursor') ?? {};
   return {
     cursor: context.cursors.open(`${context.database}.$cmd.listCollections`, matching, {

@@ -1,7 +1,8 @@
 import type { Document } from 'bson';
-import { Aggregator, Query } from 'mingo';
+import { Aggregator } from 'mingo';
 import type { Collection } from '../collection.js';
 import { CommandError, ErrorCodes } from '../errors.js';
+import { compileQuery } from '../matching.js';
 import {
   canonicalKey,
   deepClone,
@@ -32,7 +33,10 @@ export function select(collection: Collection | undefined, selection: Selection)
 
   const filter = selection.filter ?? {};
   const projection = nonEmpty(selection.projection);
-  let cursor = new Query(filter, {}).find<Document>(candidates(collection, filter), projection);
+  let cursor = compileQuery(filter, projection).find<Document>(
+    candidates(collection, filter),
+    projection,
+  );
   const sort = nonEmpty(withoutNatural(selection.sort));
   if (sort !== undefined) cursor = cursor.sort(sort);
   if (selection.skip !== undefined && selection.skip > 0) cursor = cursor.skip(selection.skip);
@@ -59,7 +63,7 @@ export function project(document: Document, projection: Document | undefined): D
   const fields = nonEmpty(projection);
   if (fields === undefined) return document;
 
-  return new Query({}, {}).find<Document>([document], fields).all()[0] ?? document;
+  return compileQuery({}, fields).find<Document>([document], fields).all()[0] ?? document;
 }
 
 const find: CommandHandler = (body, context) => {
