@@ -38,6 +38,9 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
 /** The default for {@link RedisSessionStoreOptions.keyExpiryGraceMs}. */
 export const DEFAULT_KEY_EXPIRY_GRACE_MS = 60_000;
 
+/** How many hash slots a Redis Cluster has. */
+const CLUSTER_SLOT_COUNT = 16_384;
+
 /** How many keys one SCAN step asks for while pruning. */
 const SCAN_BATCH_SIZE = 500;
 
@@ -106,6 +109,14 @@ class CommandTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
     super(`Redis did not answer within ${timeoutMs} ms.`);
     this.name = 'CommandTimeoutError';
+  }
+}
+
+/** Some of a Cluster's hash slots had no master that `prune()` could scan. */
+class UnsweptSlotsError extends Error {
+  constructor(readonly unsweptSlots: number) {
+    super(`${unsweptSlots} of ${CLUSTER_SLOT_COUNT} hash slots have no reachable master.`);
+    this.name = 'UnsweptSlotsError';
   }
 }
 
@@ -237,12 +248,30 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     await this.#run(DELETE_ALL_SCRIPT, userKeysOf(this.#prefix, userKey), []);
   }
 
+  /**
+   * Scans every master for this store's users and prunes each one. On a Cluster, the
+   * masters the client can reach must serve all 16,384 slots: ioredis leaves a master it
+   * lost out of its node list, so a pass over the list alone would skip that master's users
+   * and still report success. The reachable masters are swept first, then the call rejects
+   * with `UNAVAILABLE` saying how many slots were left unswept; the client is asked to
+   * refresh its slot map meanwhile, so a later pass finds the master once it is back.
+   */
   protected override async pruneExpired(nowMs: number): Promise<number> {
     await this.#bounded(() => this.#whenReady());
 
+    const targets = this.#scanTargets();
+    const unsweptSlots = isCluster(this.#client) ? countUnservedSlots(this.#client, targets) : 0;
+    if (unsweptSlots > 0) {
+      // As a command routed to a lost master does, so a master that is back rejoins the list.
+      (this.#client as Cluster).refreshSlotsCache();
+    }
     let removed = 0;
-    for (const node of this.#scanTargets()) {
+    for (const node of targets) {
       removed += await this.#pruneNode(node, nowMs);
+    }
+
+    if (unsweptSlots > 0) {
+      throw new UnsweptSlotsError(unsweptSlots);
     }
     return removed;
   }
@@ -272,6 +301,15 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   }
 
   protected override toStoreError(error: unknown, method: string): SessionStoreError {
+    if (error instanceof UnsweptSlotsError) {
+      return new SessionStoreError(
+        'UNAVAILABLE',
+        `${STORE_NAME}: ${method} swept the masters it could reach, but ${error.unsweptSlots} ` +
+          `of ${CLUSTER_SLOT_COUNT} hash slots have no reachable master, so expired sessions ` +
+          'there were not removed.',
+        { cause: error },
+      );
+    }
     if (!(error instanceof CommandTimeoutError)) {
       return super.toStoreError(error, method);
     }
@@ -540,6 +578,22 @@ function ignoreConnectionError(): void {
 
 function isCluster(client: RedisClient): client is Cluster {
   return (client as { isCluster?: unknown }).isCluster === true;
+}
+
+/**
+ * How many slots of the Cluster's slot map are served by none of `masters`: slots the map
+ * does not assign, and slots whose master is not among them.
+ */
+function countUnservedSlots(cluster: Cluster, masters: Redis[]): number {
+  const masterKeys = new Set(masters.map((node) => `${node.options.host}:${node.options.port}`));
+  let unserved = 0;
+  for (let slot = 0; slot < CLUSTER_SLOT_COUNT; slot++) {
+    const owner = cluster.slots[slot]?.[0];
+    if (owner === undefined || !masterKeys.has(owner)) {
+      unserved += 1;
+    }
+  }
+  return unserved;
 }
 
 function keyPrefixOf(client: RedisClient): string {

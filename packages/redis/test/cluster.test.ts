@@ -1,5 +1,5 @@
 import { describeConformance } from '@sessionstore/conformance/vitest';
-import type { StoredSession } from '@sessionstore/core';
+import { SessionStoreError, type StoredSession } from '@sessionstore/core';
 import { RedisSessionStore, userKeys } from '@sessionstore/redis';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,6 +180,63 @@ describe('a cluster with one master down', () => {
 
     await eventually(() => store.upsert({ id: 'back', userId: onStopped[0] ?? '' }, 600));
     expect(await store.get('back', onStopped[0] ?? '')).toMatchObject({ id: 'back' });
+    await store.close();
+    cluster.disconnect();
+  });
+});
+
+describe('prune() on a cluster whose client has lost a master', () => {
+  it('sweeps the masters it reaches, then rejects with UNAVAILABLE naming the unswept slots', async () => {
+    const cluster = openCluster(false);
+    cluster.on('error', () => undefined);
+    const clock = new TestClock();
+    const store = new RedisSessionStore<TestSession>({
+      client: cluster,
+      prefix: 'cluster-outage:',
+      commandTimeoutMs: 500,
+      clock: clock.now,
+    });
+    const stopped = servers[2];
+    if (stopped === undefined) throw new Error('The test cluster has no third master.');
+    const userIds = Array.from({ length: 30 }, (_, index) => `prune-outage-${index}`);
+    const onStopped = await usersServedBy(cluster, stopped.port, userIds);
+    const elsewhere = userIds.filter((userId) => !onStopped.includes(userId));
+    expect(onStopped.length).toBeGreaterThan(0);
+    for (const userId of userIds) {
+      await store.upsert({ id: 'short', userId }, 10);
+    }
+    clock.advance(10_000);
+
+    let error: unknown;
+    try {
+      await stopped.stop();
+      // ioredis drops a lost master from its node list once that connection ends.
+      for (let turn = 0; turn < 100 && cluster.nodes('master').length > 2; turn++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(cluster.nodes('master')).toHaveLength(2);
+
+      error = await store.prune().then(
+        (removed) => new Error(`prune() resolved with ${removed} while a master was down`),
+        (rejection: unknown) => rejection,
+      );
+      for (const userId of elsewhere) {
+        expect(await cluster.exists(userKeys(store.prefix, userId).index), userId).toBe(0);
+      }
+    } finally {
+      await stopped.restart();
+    }
+
+    expect(SessionStoreError.is(error, 'UNAVAILABLE'), String(error)).toBe(true);
+    expect((error as Error).message).toMatch(/prune\(\).* \d+ of 16384 hash slots/);
+    expect((error as Error).message).not.toContain(String(stopped.port));
+    // Once the master is back (empty: the test servers keep no data), a pass covers it again.
+    await eventually(() => store.prune());
+    for (const userId of onStopped) {
+      await eventually(() => store.upsert({ id: 'short', userId }, 10));
+    }
+    clock.advance(10_000);
+    expect(await store.prune()).toBe(onStopped.length);
     await store.close();
     cluster.disconnect();
   });
