@@ -22,7 +22,8 @@ export const ID_INDEX_NAME = '_id_';
  * monitor, since queries scan the collection anyway.
  */
 class Index {
-  readonly spec: IndexSpec;
+  /** Replaced, never changed in place, when `collMod` sets `expireAfterSeconds`. */
+  spec: IndexSpec;
   readonly fields: string[];
   readonly #entries = new Map<string, string>();
   readonly #partialFilter: Query | undefined;
@@ -216,6 +217,27 @@ export class Collection {
     for (const name of [...this.#indexes.keys()]) {
       if (name !== ID_INDEX_NAME) this.#indexes.delete(name);
     }
+  }
+
+  /**
+   * Sets the `expireAfterSeconds` of an index, as `collMod` does, and returns the previous
+   * value. Only a single-field index other than the one on `_id` can be a TTL index.
+   */
+  setExpireAfterSeconds(name: string, expireAfterSeconds: number): number | undefined {
+    const index = this.#indexes.get(name);
+    if (index === undefined) {
+      throw new CommandError(ErrorCodes.IndexNotFound, `cannot find index ${name}`);
+    }
+    if (name === ID_INDEX_NAME || index.fields.length !== 1) {
+      throw new CommandError(
+        ErrorCodes.InvalidOptions,
+        'expireAfterSeconds applies only to a single-field index other than _id',
+      );
+    }
+
+    const previous = index.spec.expireAfterSeconds;
+    index.spec = { ...index.spec, expireAfterSeconds };
+    return previous;
   }
 
   /** Finds an index name by key pattern, for `dropIndexes` given a key document. */

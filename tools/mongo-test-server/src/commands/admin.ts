@@ -120,6 +120,42 @@ function existingCollection(body: Document, context: CommandContext): Collection
   );
 }
 
+/**
+ * `collMod` as far as changing a TTL index goes: `index: { name or keyPattern,
+ * expireAfterSeconds }`. Any other collection change is refused.
+ */
+const collMod: CommandHandler = (body, context) => {
+  const collection = existingCollection(body, context);
+  const index = body.index;
+  if (!isPlainObject(index) || index.expireAfterSeconds === undefined) {
+    throw new CommandError(
+      ErrorCodes.InvalidOptions,
+      "This server's collMod only sets an index's expireAfterSeconds.",
+    );
+  }
+
+  const expireAfterSeconds = toNumber(index.expireAfterSeconds, Number.NaN);
+  if (!Number.isSafeInteger(expireAfterSeconds) || expireAfterSeconds < 0) {
+    throw new CommandError(
+      ErrorCodes.InvalidOptions,
+      'expireAfterSeconds must be a non-negative integer.',
+    );
+  }
+
+  const name =
+    typeof index.name === 'string'
+      ? index.name
+      : indexNameForKey(collection, isPlainObject(index.keyPattern) ? index.keyPattern : {});
+  const previous = collection.setExpireAfterSeconds(name, expireAfterSeconds);
+  if (previous === expireAfterSeconds) return { ok: 1 };
+
+  return {
+    ...(previous === undefined ? {} : { expireAfterSeconds_old: previous }),
+    expireAfterSeconds_new: expireAfterSeconds,
+    ok: 1,
+  };
+};
+
 const drop: CommandHandler = (body, context) => {
   const name = targetCollection(body);
   const dropped = context.storage.drop(context.database, name);
@@ -183,6 +219,7 @@ export const adminCommands: Record<string, CommandHandler> = {
   listIndexes,
   dropIndexes,
   deleteIndexes: dropIndexes,
+  collMod,
   drop,
   dropDatabase,
   create,
