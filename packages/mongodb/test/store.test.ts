@@ -313,6 +313,29 @@ describe('indexes', () => {
   );
 });
 
+describe('changing the grace of an existing collection', () => {
+  it('rejects on an index without the grace until collMod sets it, then recovers, as the README says', async () => {
+    const store = openStore();
+    await store.collection.createIndex(
+      { expiresAt: 1 },
+      { name: 'expiresAt_1', expireAfterSeconds: 0 },
+    );
+    await expect(store.get('sid', 1)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+
+    await client.db(backend.database).command({
+      collMod: store.collection.collectionName,
+      index: { name: 'expiresAt_1', expireAfterSeconds: 60 },
+    });
+
+    expect(await store.get('sid', 1)).toBeNull();
+    const ttlIndex = (await store.collection.indexes()).find(
+      (index) => index.name === 'expiresAt_1',
+    );
+    expect(ttlIndex?.expireAfterSeconds).toBe(60);
+    await store.close();
+  });
+});
+
 describe('expiry', () => {
   it('decides expiry by the store clock, and prune() deletes expired documents at once', async () => {
     const store = openStore();
