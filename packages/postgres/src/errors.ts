@@ -1,4 +1,5 @@
 import { SessionStoreError } from '@sessionstore/core';
+import { QueryTimeoutError } from './deadline.js';
 
 // Node socket errors that mean the server could not be reached or went away.
 const NETWORK_CODES = new Set([
@@ -46,7 +47,17 @@ export function toPostgresError(
   const code = safeCode(error);
   const detail = code === undefined ? '' : ` (${code})`;
   let reason = `PostgreSQL could not complete it${detail}`;
-  if (isConnectionFailure(error)) {
+  if (error instanceof QueryTimeoutError) {
+    reason = timeoutReason(error);
+  } else if (error instanceof Error && error.message === PG_QUERY_TIMEOUT_MESSAGE) {
+    reason =
+      "PostgreSQL did not answer within the pool's query_timeout; the statement may still " +
+      'complete on the server';
+  } else if (code === '57014') {
+    reason =
+      'PostgreSQL cancelled the statement (57014), as it does at statement_timeout or on a ' +
+      'cancel request';
+  } else if (isConnectionFailure(error)) {
     reason = `the PostgreSQL server could not be reached or closed the connection${detail}`;
   } else if (code === '42P01') {
     reason =
@@ -78,6 +89,21 @@ export function isConnectionFailure(error: unknown): boolean {
 
   const message = error instanceof Error ? error.message : '';
   return CONNECTION_MESSAGES.some((known) => message.includes(known));
+}
+
+// The error pg gives when its own query_timeout runs out.
+const PG_QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
+
+function timeoutReason(error: QueryTimeoutError): string {
+  const bound = `within queryTimeoutMs (${error.timeoutMs} ms)`;
+  switch (error.phase) {
+    case 'connection':
+      return `no connection to PostgreSQL was free or could be opened ${bound}; the statement was not sent`;
+    case 'schema':
+      return `checking for or creating the table did not finish ${bound}; the statement was not sent`;
+    case 'statement':
+      return `PostgreSQL did not answer ${bound}; the statement may still complete on the server`;
+  }
 }
 
 function safeCode(error: unknown): string | undefined {

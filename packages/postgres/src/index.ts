@@ -1,3 +1,4 @@
+export { QueryTimeoutError, type TimeoutPhase } from './deadline.js';
 export { isConnectionFailure } from './errors.js';
 export {
   createSchemaSql,
@@ -7,10 +8,13 @@ export {
   type TableLocation,
 } from './schema.js';
 export {
-  DEFAULT_CONNECTION_TIMEOUT_MILLIS,
+  DEFAULT_QUERY_TIMEOUT_MS,
   type PostgresConnectionStringOptions,
   type PostgresPool,
+  type PostgresPoolClient,
   type PostgresPoolOptions,
+  type PostgresQueryConfig,
+  type PostgresQueryResult,
   PostgresSessionStore,
   type PostgresSessionStoreOptions,
   type PostgresStoreBaseOptions,

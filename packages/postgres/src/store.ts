@@ -11,6 +11,7 @@ import {
   type StoredSession,
 } from '@sessionstore/core';
 import pg from 'pg';
+import { Deadline, MAX_TIMER_MS, QueryTimeoutError } from './deadline.js';
 import { toPostgresError } from './errors.js';
 import {
   buildStatements,
@@ -25,8 +26,19 @@ import {
   type TableLocation,
 } from './schema.js';
 
-/** How long an owned pool waits for a new connection before the call fails, in ms. */
-export const DEFAULT_CONNECTION_TIMEOUT_MILLIS = 10_000;
+/** The default of {@link PostgresStoreBaseOptions.queryTimeoutMs}: 2 seconds. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 2000;
+
+// TCP keepalive on the store's own connections: the first probe after this much idleness.
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
+
+// The store's own sessions get a server-side statement_timeout a little shorter than
+// queryTimeoutMs (a tenth of it, at most 100 ms shorter), so that a statement held up on the
+// server (a row lock, a slow plan) is, as a rule, cancelled by the server just before the
+// caller's bound runs out: the caller then learns of a statement that was rolled back
+// (57014). When the call spent more than that margin waiting for a connection, its own bound
+// comes first, and the server cancels the statement at most that wait later.
+const MAX_STATEMENT_TIMEOUT_MARGIN_MS = 100;
 
 // A safety bound on one prune pass: 10,000 batches of 1,000 rows. A larger backlog is
 // finished by the next pass instead of holding one call open indefinitely.
@@ -38,9 +50,35 @@ const MAX_PRUNE_BATCHES = 10_000;
  */
 export interface PostgresPool {
   /** Runs a statement, as `pg.Pool#query` does. */
-  query(
-    config: { name?: string; text: string; values?: unknown[] } | string,
-  ): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  query(config: PostgresQueryConfig | string): Promise<PostgresQueryResult>;
+  /**
+   * Checks out a connection, as `pg.Pool#connect` does. The store uses it when present, so
+   * that a connection whose statement ran past `queryTimeoutMs` is closed (released with an
+   * error) instead of staying busy in the pool; an object with `query` alone is still
+   * accepted, but then the store can only stop waiting for it.
+   */
+  connect?(): Promise<PostgresPoolClient>;
+}
+
+/** The part of a `pg.PoolClient` the store uses. */
+export interface PostgresPoolClient {
+  /** Runs a statement, as `pg.Client#query` does. */
+  query(config: PostgresQueryConfig): Promise<PostgresQueryResult>;
+  /** Gives the connection back; with an error (or `true`) the pool closes it instead. */
+  release(error?: Error | boolean): void;
+}
+
+/** A statement as the store sends it. */
+export interface PostgresQueryConfig {
+  name?: string;
+  text: string;
+  values?: unknown[];
+}
+
+/** The part of a query result the store reads. */
+export interface PostgresQueryResult {
+  rows: unknown[];
+  rowCount: number | null;
 }
 
 /** Options shared by both ways of opening a {@link PostgresSessionStore}. */
@@ -57,6 +95,19 @@ export interface PostgresStoreBaseOptions extends CommonStoreOptions, TableLocat
    * run {@link createSchemaSql} instead, or when the database role may not create tables.
    */
   createSchema?: boolean;
+  /**
+   * The most one call may take, in ms, before it rejects with `UNAVAILABLE`: the wait for a
+   * connection from the pool, on the first call the check for the table (and its creation),
+   * and the statement itself. Defaults to 2,000. `prune()` runs its batches one after the
+   * other, each within this bound.
+   *
+   * A write cut off while its statement was on the server may still be applied: as with
+   * any `UNAVAILABLE`, its outcome is unknown. A call cut off before its statement was sent
+   * never sends it. On the store's own pool the server also cancels a statement a little
+   * before this bound (`statement_timeout`); on an application's pool the statement may run
+   * on until the server ends it, so set `statement_timeout` on that pool too.
+   */
+  queryTimeoutMs?: number;
 }
 
 /** Options for a store that uses the application's pool and leaves it open on `close()`. */
@@ -77,8 +128,10 @@ export interface PostgresConnectionStringOptions extends PostgresStoreBaseOption
    */
   connectionString: string;
   /**
-   * How long the store's pool waits for a new connection before the call fails with
-   * `UNAVAILABLE`, in ms. Defaults to 10,000.
+   * How long the store's pool lets a new connection take before it gives up on it, in ms.
+   * Defaults to `queryTimeoutMs`. A call never waits longer than `queryTimeoutMs` whatever
+   * this says: a larger value only lets a slow connection finish opening after the call
+   * that asked for it has failed, for the next call to use.
    */
   connectionTimeoutMillis?: number;
   /** Not with `connectionString`: the store either uses a pool or opens one. */
@@ -117,7 +170,11 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
   readonly #table: ResolvedTable;
   readonly #statements: Statements;
   readonly #createSchema: boolean;
+  readonly #queryTimeoutMs: number;
+  // Whether the pool has `connect`, so a connection can be closed after a timeout.
+  readonly #canCheckOut: boolean;
   #schemaReady: Promise<void> | undefined;
+  #schemaDone = false;
 
   /**
    * Opens a store. Nothing is sent to the server until the first call.
@@ -141,6 +198,12 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
 
     this.#table = resolveTable(options, context);
     this.#createSchema = checkCreateSchema(options.createSchema, context);
+    this.#queryTimeoutMs = checkTimeout(
+      options.queryTimeoutMs,
+      'queryTimeoutMs',
+      DEFAULT_QUERY_TIMEOUT_MS,
+      context,
+    );
     this.#statements = buildStatements(this.#table);
 
     if (options.pool !== undefined) {
@@ -148,9 +211,10 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
       this.#pool = options.pool;
       this.#ownedPool = undefined;
     } else {
-      this.#ownedPool = openPool(options, context);
+      this.#ownedPool = openPool(options, this.#queryTimeoutMs, context);
       this.#pool = this.#ownedPool;
     }
+    this.#canCheckOut = typeof this.#pool.connect === 'function';
 
     this.startPruneTimer();
   }
@@ -232,45 +296,119 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
     return toPostgresError(error, this.storeName, method, this.#table.qualified);
   }
 
-  async #query(
-    statement: Statement,
-    values: unknown[],
-  ): Promise<{ rows: unknown[]; rowCount: number | null }> {
-    await this.#ensureSchema();
-
-    return this.#pool.query({ name: statement.name, text: statement.text, values });
+  /**
+   * Runs one statement within `queryTimeoutMs`, counted from here: the wait for the table
+   * (first call only), for a connection, and for the answer.
+   */
+  async #query(statement: Statement, values: unknown[]): Promise<PostgresQueryResult> {
+    // Asked for before the call's own timer starts, so that a creation this call begins
+    // times out just before the call does: the call then reports that, and a call right after
+    // it starts a fresh attempt instead of sharing the one about to fail.
+    const schemaReady = this.#schemaDone || !this.#createSchema ? undefined : this.#ensureSchema();
+    const deadline = new Deadline(this.#queryTimeoutMs);
+    try {
+      if (schemaReady !== undefined) {
+        await deadline.race(schemaReady, 'schema');
+      }
+      return await this.#send({ name: statement.name, text: statement.text, values }, deadline);
+    } finally {
+      deadline.clear();
+    }
   }
 
-  // Runs once per store. A failed attempt is forgotten, so the next call tries again
-  // rather than failing for the life of the store.
-  #ensureSchema(): Promise<void> {
-    if (!this.#createSchema) {
-      return Promise.resolve();
+  /**
+   * Sends one statement on a connection of its own, within what is left of `deadline`.
+   *
+   * A connection that arrives after the deadline is given straight back, unused, and a
+   * statement is never sent once the deadline has passed. A connection whose statement
+   * failed, or ran past the deadline, is released with the error, which makes the pool close
+   * it (a busy connection is closed at once, its socket destroyed): a connection that may
+   * still be waiting on the server, or on a server that is gone, must never be handed to the
+   * next call. A pool without `connect` runs the statement itself; the call still stops
+   * waiting at the deadline, but that pool keeps its connection until the server answers.
+   */
+  async #send(config: PostgresQueryConfig, deadline: Deadline): Promise<PostgresQueryResult> {
+    const pool = this.#pool;
+    if (!this.#canCheckOut) {
+      if (deadline.expired) {
+        throw new QueryTimeoutError(deadline.timeoutMs, 'connection');
+      }
+      return deadline.race(pool.query(config), 'statement');
     }
 
-    this.#schemaReady ??= this.#createTable().catch((error: unknown) => {
-      this.#schemaReady = undefined;
+    const client = await deadline.race(
+      (pool.connect as () => Promise<PostgresPoolClient>).call(pool),
+      'connection',
+      releaseUnused,
+    );
+    if (deadline.expired) {
+      client.release();
+      throw new QueryTimeoutError(deadline.timeoutMs, 'connection');
+    }
+
+    let result: PostgresQueryResult;
+    try {
+      result = await deadline.race(client.query(config), 'statement');
+    } catch (error) {
+      client.release(error instanceof Error ? error : new Error('The statement failed.'));
       throw error;
-    });
+    }
+    client.release();
+    return result;
+  }
+
+  // Runs once per store, bounded by a deadline of its own, so that calls waiting for it are
+  // never held past that bound either, even when the call that began it has gone. A failed
+  // or timed-out attempt is forgotten, so the next call tries again rather than failing for
+  // the life of the store.
+  #ensureSchema(): Promise<void> {
+    this.#schemaReady ??= this.#createTable().then(
+      () => {
+        this.#schemaDone = true;
+      },
+      (error: unknown) => {
+        this.#schemaReady = undefined;
+        throw error;
+      },
+    );
     return this.#schemaReady;
   }
 
   async #createTable(): Promise<void> {
-    const { rows } = await this.#pool.query({
-      text: TABLE_EXISTS_SQL,
-      values: [this.#table.qualified],
-    });
-    if ((rows[0] as { exists: boolean } | undefined)?.exists === true) {
-      return;
-    }
+    const deadline = new Deadline(this.#queryTimeoutMs);
+    try {
+      const { rows } = await this.#send(
+        { text: TABLE_EXISTS_SQL, values: [this.#table.qualified] },
+        deadline,
+      );
+      if ((rows[0] as { exists: boolean } | undefined)?.exists === true) {
+        return;
+      }
 
-    // Several statements in one simple query run as one implicit transaction, so the
-    // advisory lock at its start is held until the table and its index are committed.
-    await this.#pool.query(createSchemaSql(this.#table));
+      // Several statements in one simple query run as one implicit transaction, so the
+      // advisory lock at its start is held until the table and its index are committed.
+      await this.#send({ text: createSchemaSql(this.#table) }, deadline);
+    } catch (error) {
+      // For the calls waiting on it, none of whose own statements was sent.
+      throw error instanceof QueryTimeoutError
+        ? new QueryTimeoutError(error.timeoutMs, 'schema')
+        : error;
+    } finally {
+      deadline.clear();
+    }
   }
 }
 
-function openPool(options: PostgresConnectionStringOptions, context: ArgumentContext): pg.Pool {
+/** Gives back a connection that arrived after its call had gone. */
+function releaseUnused(client: PostgresPoolClient): void {
+  client.release();
+}
+
+function openPool(
+  options: PostgresConnectionStringOptions,
+  queryTimeoutMs: number,
+  context: ArgumentContext,
+): pg.Pool {
   const { connectionString } = options;
   if (typeof connectionString !== 'string' || connectionString.trim() === '') {
     throw invalidArgument(context, 'give either a pool or a non-empty connectionString');
@@ -280,15 +418,25 @@ function openPool(options: PostgresConnectionStringOptions, context: ArgumentCon
     throw invalidArgument(context, 'the connectionString option could not be parsed');
   }
 
-  const connectionTimeoutMillis =
-    options.connectionTimeoutMillis ?? DEFAULT_CONNECTION_TIMEOUT_MILLIS;
-  if (!Number.isSafeInteger(connectionTimeoutMillis) || connectionTimeoutMillis < 1) {
-    throw invalidArgument(context, 'connectionTimeoutMillis must be a positive integer');
-  }
+  const connectionTimeoutMillis = checkTimeout(
+    options.connectionTimeoutMillis,
+    'connectionTimeoutMillis',
+    queryTimeoutMs,
+    context,
+  );
 
   const pool = new pg.Pool({
     connectionString,
     connectionTimeoutMillis,
+    // pg's own bound on waiting for an answer, behind the store's; the store releases a
+    // connection that timed out with the error either way, which closes it.
+    query_timeout: queryTimeoutMs,
+    // The server's bound: it cancels a statement, a lock wait included, about when the
+    // caller's bound runs out, so a statement of a failed call does not run on for long.
+    statement_timeout: serverStatementTimeout(queryTimeoutMs),
+    // Lets the operating system notice a server that vanished under an idle connection.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     // Idle connections must not keep the process alive once its work is done.
     allowExitOnIdle: true,
   });
@@ -321,6 +469,30 @@ function checkPool(pool: unknown, connectionString: unknown, context: ArgumentCo
   if (typeof (pool as { query?: unknown } | null)?.query !== 'function') {
     throw invalidArgument(context, 'the pool option must be a pg.Pool');
   }
+}
+
+function checkTimeout(
+  value: unknown,
+  name: string,
+  fallback: number,
+  context: ArgumentContext,
+): number {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw invalidArgument(context, `${name} must be a positive integer`);
+  }
+  if (value > MAX_TIMER_MS) {
+    throw invalidArgument(context, `${name} must be at most ${MAX_TIMER_MS}`);
+  }
+  return value;
+}
+
+/** The `statement_timeout` of the store's own sessions, in ms; see its constant above. */
+export function serverStatementTimeout(queryTimeoutMs: number): number {
+  const margin = Math.min(MAX_STATEMENT_TIMEOUT_MARGIN_MS, Math.floor(queryTimeoutMs / 10));
+  return Math.max(1, queryTimeoutMs - margin);
 }
 
 function checkCreateSchema(value: unknown, context: ArgumentContext): boolean {

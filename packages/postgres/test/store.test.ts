@@ -1,5 +1,5 @@
 import { SessionStoreError, type SessionStoreEvent } from '@sessionstore/core';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   PostgresSessionStore,
@@ -216,7 +216,8 @@ describe('PostgresSessionStore against a real server', () => {
   it('every statement is a named prepared statement with its values as parameters', async () => {
     const { store } = openStore();
     await store.get('warm-up', 1);
-    const query = vi.spyOn(pool, 'query');
+    // The store checks a connection out of the pool and runs each statement on it.
+    const query = vi.spyOn(pg.Client.prototype, 'query');
 
     await store.upsert({ id: "x'; DROP TABLE y; --", userId: 1 }, 60);
     await store.get("x'; DROP TABLE y; --", 1);
@@ -269,7 +270,7 @@ describe('prune', () => {
         "SELECT 'u' || n, 's', $1, '{}' FROM generate_series(1, 2500) AS n",
       [String(clock.now())],
     );
-    const query = vi.spyOn(pool, 'query');
+    const query = vi.spyOn(pg.Client.prototype, 'query');
 
     const removed = await store.prune();
 
