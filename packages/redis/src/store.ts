@@ -89,8 +89,9 @@ export type RedisSessionStoreOptions = CommonStoreOptions &
 export type RedisConnectionOptions =
   | {
       /**
-       * The application's ioredis `Redis` or `Cluster` client. The store never closes it and
-       * never changes its settings.
+       * The application's ioredis `Redis` or `Cluster` client. The store never closes it,
+       * never reconnects it and never changes its settings: give it `keepAlive` and
+       * `socketTimeout` so it replaces a connection that goes silent.
        */
       client: RedisClient;
       url?: undefined;
@@ -98,7 +99,9 @@ export type RedisConnectionOptions =
   | {
       /**
        * A `redis://` or `rediss://` URL. The store opens its own standalone connection and
-       * closes it in `close()`.
+       * closes it in `close()`. That connection uses TCP keepalive, is replaced when a call
+       * runs out of time on it, and does not keep the process alive while no call is
+       * pending; the README's "Setup with a URL" says more.
        */
       url: string;
       client?: undefined;
@@ -159,6 +162,8 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   /** The epoch of the last connection the store dropped for not answering. */
   #droppedEpoch = -1;
   #lastForcedReconnectMs = Number.NEGATIVE_INFINITY;
+  /** Calls that are waiting for Redis or for their reply. */
+  #callsInFlight = 0;
 
   /**
    * @param options - `client` (an application's ioredis client, left open by `close()`) or
@@ -183,12 +188,10 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     this.#ownsClient = options.client === undefined;
     this.#client =
       options.client === undefined
-        ? openClient(options.url, this.#commandTimeoutMs, context)
+        ? openClient(options.url, this.#commandTimeoutMs, context, () => this.#shouldReconnect())
         : checkClient(options.client, context);
     if (this.#ownsClient) {
-      this.#client.on('ready', () => {
-        this.#connectionEpoch += 1;
-      });
+      this.#watchOwnedConnection(this.#client as Redis);
     }
     this.startPruneTimer();
   }
@@ -279,7 +282,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   protected override async closeBackend(): Promise<void> {
     this.#readiness?.stop();
 
-    if (!this.#ownsClient) {
+    if (!this.#ownsClient || this.#client.status === 'end') {
       return;
     }
 
@@ -402,8 +405,9 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
    */
   #whenReady(): Promise<void> {
     const status = this.#client.status;
-    if (status === 'wait') {
-      // A lazyConnect client connects on its first command; start that now instead.
+    if (status === 'wait' || (status === 'end' && this.#ownsClient && !this.closed)) {
+      // A lazyConnect client connects on its first command; start that now instead. The
+      // store's own connection ends when it is lost while idle, and connects again here.
       this.#client.connect().catch(() => undefined);
     } else if (this.#isReady() || status === 'end') {
       // An ended client rejects commands at once, which is what the caller should see.
@@ -412,6 +416,30 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
 
     this.#readiness ??= this.#listenForReady();
     return this.#readiness.promise;
+  }
+
+  /**
+   * Keeps the store's own connection from holding the process open: its socket is unref()ed
+   * on every (re)connect, so a process that never closes the store exits once its work is
+   * done. A call in flight keeps the process alive through its own time bound instead (see
+   * {@link #bounded}), so its reply is still awaited.
+   */
+  #watchOwnedConnection(client: Redis): void {
+    client.on('connect', () => {
+      client.stream?.unref();
+    });
+    client.on('ready', () => {
+      this.#connectionEpoch += 1;
+    });
+  }
+
+  /**
+   * The store's own connection reconnects while a call waits for it. Lost while idle, it
+   * ends instead, leaving no reconnect timer to keep the process alive, and the next call
+   * connects again.
+   */
+  #shouldReconnect(): boolean {
+    return this.#callsInFlight > 0 && !this.closed;
   }
 
   /** True when the client can send commands now: it is ready, on a connection not dropped. */
@@ -471,6 +499,8 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
    * work is told, through `expired`, whether the bound has run out, so it can stop before
    * sending anything. On the store's own connection, a bound that runs out while the
    * connection was ready throughout drops that connection (see {@link #dropIfUnanswered}).
+   * The timer is not unref()ed: while a call is pending it keeps the process alive, for at
+   * most the bound, even when the socket it waits on is unref()ed.
    */
   #bounded<T>(work: (expired: () => boolean) => Promise<T>): Promise<T> {
     const timeoutMs = this.#commandTimeoutMs;
@@ -483,10 +513,13 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
         this.#dropIfUnanswered(epochAtStart);
         reject(new CommandTimeoutError(timeoutMs));
       }, timeoutMs);
-      timer.unref();
     });
 
-    return Promise.race([work(() => timedOut), timeout]).finally(() => clearTimeout(timer));
+    this.#callsInFlight += 1;
+    return Promise.race([work(() => timedOut), timeout]).finally(() => {
+      this.#callsInFlight -= 1;
+      clearTimeout(timer);
+    });
   }
 }
 
@@ -545,9 +578,15 @@ function checkClient(client: unknown, context: ArgumentContext): RedisClient {
 /**
  * Opens the store's own connection. It keeps no offline queue and does not resend commands
  * after a reconnect: a call that failed must not run later behind the caller's back. TCP
- * keepalive lets the OS notice a dead peer on an idle connection too.
+ * keepalive lets the OS notice a dead peer on an idle connection too. It reconnects only
+ * while `shouldReconnect()` says a call is waiting.
  */
-function openClient(url: unknown, commandTimeoutMs: number, context: ArgumentContext): Redis {
+function openClient(
+  url: unknown,
+  commandTimeoutMs: number,
+  context: ArgumentContext,
+  shouldReconnect: () => boolean,
+): Redis {
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
     throw invalidArgument(context, 'give either a client or a url that starts with redis://');
   }
@@ -560,7 +599,7 @@ function openClient(url: unknown, commandTimeoutMs: number, context: ArgumentCon
       maxRetriesPerRequest: 0,
       commandTimeout: commandTimeoutMs,
       keepAlive: KEEPALIVE_INITIAL_DELAY_MS,
-      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+      retryStrategy: (attempt) => (shouldReconnect() ? Math.min(50 * 2 ** attempt, 2000) : null),
     });
   } catch {
     // The parser's error repeats the URL, password included, so it is not kept as the cause.

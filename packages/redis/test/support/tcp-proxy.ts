@@ -13,6 +13,8 @@ export interface SilencingProxy {
   silenceOpenConnections(): void;
   /** Silences every connection, open now or later, once it has been open for `afterMs`. */
   silenceEachConnectionAfter(afterMs: number): void;
+  /** Holds every reply from the server for `delayMs` before passing it on. */
+  delayReplies(delayMs: number): void;
   /** Closes every connection and the listener. */
   close(): Promise<void>;
 }
@@ -28,6 +30,7 @@ export async function startSilencingProxy(targetPort: number): Promise<Silencing
   const pairs = new Set<Pair>();
   const timers = new Set<NodeJS.Timeout>();
   let silenceAfterMs: number | undefined;
+  let replyDelayMs = 0;
   let connections = 0;
 
   const silenceLater = (pair: Pair, afterMs: number) => {
@@ -51,7 +54,15 @@ export async function startSilencingProxy(targetPort: number): Promise<Silencing
       if (!pair.silent) upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
-      if (!pair.silent) client.write(chunk);
+      if (replyDelayMs === 0) {
+        if (!pair.silent) client.write(chunk);
+        return;
+      }
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (!pair.silent) client.write(chunk);
+      }, replyDelayMs);
+      timers.add(timer);
     });
     // A silent connection passes on no end or close either: the client must not learn of it.
     client.on('end', () => {
@@ -82,6 +93,9 @@ export async function startSilencingProxy(targetPort: number): Promise<Silencing
     },
     silenceOpenConnections() {
       for (const pair of pairs) pair.silent = true;
+    },
+    delayReplies(delayMs) {
+      replyDelayMs = delayMs;
     },
     silenceEachConnectionAfter(afterMs) {
       silenceAfterMs = afterMs;
