@@ -182,6 +182,59 @@ describe('runConformance', () => {
     expect(opened.every((store) => store.closed)).toBe(true);
   });
 
+  it('passes the create options to openSibling and closes every sibling after the case', async () => {
+    const siblings: MemorySessionStore<StoredSession>[] = [];
+    const clocks: (() => number)[] = [];
+    const withSiblings: ConformanceHarness = {
+      name: 'with siblings',
+      create: ({ clock }) => new MemorySessionStore<StoredSession>({ clock }),
+      hooks: {
+        openSibling(_store, { clock, maxSessionBytes }) {
+          clocks.push(clock);
+          const sibling = new MemorySessionStore<StoredSession>({
+            clock,
+            ...(maxSessionBytes === undefined ? {} : { maxSessionBytes }),
+          });
+          siblings.push(sibling);
+          return sibling;
+        },
+      },
+    };
+    let caseClock: (() => number) | undefined;
+    const twoSiblings: ConformanceCase = {
+      id: 'extra.siblings',
+      category: 'extra',
+      title: 'opens two siblings of one store and fails',
+      needs: ['hooks.openSibling'],
+      async run(context) {
+        caseClock = context.clock.now;
+        const store = await context.open({ maxSessionBytes: 4096 });
+        await context.openSibling(store);
+        await context.openSibling(store);
+        throw new Error('planned failure');
+      },
+    };
+
+    const results = await runConformance(withSiblings, { cases: [twoSiblings] });
+
+    expect(results.results.map((item) => item.status)).toEqual(['failed']);
+    expect(siblings).toHaveLength(2);
+    expect(siblings.every((store) => store.closed)).toBe(true);
+    expect(clocks).toEqual([caseClock, caseClock]);
+  });
+
+  it('skips the sibling cases, with the reason, when the harness cannot open a sibling', async () => {
+    const results = await runConformance(memory, { grep: 'concurrency.siblings.' });
+
+    expect(results.results.length).toBeGreaterThanOrEqual(4);
+    for (const result of results.results) {
+      expect(result.status).toBe('skipped');
+      expect(result.skipReason).toBe(
+        'needs the harness hook hooks.openSibling, which the harness does not provide',
+      );
+    }
+  });
+
   it('skips a case whose need is missing, with the reason, and never runs it', async () => {
     let ran = false;
     const needy: ConformanceCase = {
