@@ -80,8 +80,8 @@ describe('a store opened from a url, when its connection goes silent', () => {
   it(`opens at most one new connection per ${FORCED_RECONNECT_INTERVAL_MS} ms while calls keep going unanswered`, async () => {
     const opened = await openStoreBehindProxy(200);
     // Each connection answers its handshake, then goes silent: a server that is slow, not gone.
-    proxy?.silenceEachConnectionAfter(100);
-    await sleep(150);
+    proxy?.silenceEachConnectionAfter(300);
+    await sleep(350);
     const startedMs = performance.now();
 
     let failures = 0;
