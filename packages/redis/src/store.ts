@@ -264,7 +264,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
 
     const targets = this.#scanTargets();
     const unsweptSlots = isCluster(this.#client) ? countUnservedSlots(this.#client, targets) : 0;
-    if (unsweptSlots > 0) {
+    if (unsweptSlots > 0 && this.#client.status === 'ready') {
       // As a command routed to a lost master does, so a master that is back rejoins the list.
       (this.#client as Cluster).refreshSlotsCache();
     }
