@@ -53,7 +53,8 @@ class UsageError extends Error {}
  *
  * @param argv - the arguments after the program name.
  * @returns the exit code: 0 when every selected case passed or was skipped, 1 when any
- *   failed, 2 for a usage error or a module that exports no harness.
+ *   failed, 2 for a usage error, a `--grep` that matches no case, or a module that exports
+ *   no harness.
  */
 export async function main(
   argv: readonly string[],
@@ -81,9 +82,17 @@ export async function main(
 }
 
 async function runCli(options: CliOptions, streams: CliStreams): Promise<number> {
+  const cases = selectCases(conformanceCases, options.grep);
+  if (cases.length === 0) {
+    // A filter that matches nothing would otherwise pass a run that tested nothing.
+    streams.err.write(
+      `sessionstore-conformance: no case matches --grep ${JSON.stringify(options.grep)}.\n`,
+    );
+    return 2;
+  }
+
   const harness = await loadHarness(options.module);
   const reporter = createReporter(options.reporter, streams.out, streams.err);
-  const cases = selectCases(conformanceCases, options.grep);
   const startedMs = performance.now();
   const results: CaseResult[] = [];
   let teardownFailed = false;

@@ -191,6 +191,10 @@ describe('sessionstore-conformance', () => {
 
     const badReporter = await cli([fixture('memory.harness.js'), '--reporter', 'tap']);
     expect(badReporter.code).toBe(2);
+
+    const noMatch = await cli([fixture('memory.harness.js'), '--grep', 'no-such-case-zzz']);
+    expect(noMatch.code).toBe(2);
+    expect(noMatch.stderr).toContain('no case matches --grep "no-such-case-zzz"');
   }, 30_000);
 
   it('prints its usage for --help', async () => {
