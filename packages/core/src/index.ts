@@ -14,6 +14,7 @@ export {
 export { MemorySessionStore, type MemorySessionStoreOptions } from './memory.js';
 export { RecordSigner, type SigningSecret } from './signing.js';
 export {
+  COMMON_STORE_OPTION_NAMES,
   type RecordKey,
   type RecordWrite,
   SessionStoreBase,
@@ -33,6 +34,7 @@ export type {
 export {
   type ArgumentContext,
   canonicalUserId,
+  checkOptionNames,
   describe,
   invalidArgument,
   MAX_ID_BYTES,

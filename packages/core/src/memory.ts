@@ -1,10 +1,14 @@
 import {
+  COMMON_STORE_OPTION_NAMES,
   type RecordKey,
   type RecordWrite,
   SessionStoreBase,
   type StoredRecord,
 } from './store-base.js';
 import type { CommonStoreOptions, Session, StoredSession } from './types.js';
+import { checkOptionNames } from './validate.js';
+
+const STORE = '@sessionstore/core';
 
 /** Options for {@link MemorySessionStore}. */
 export interface MemorySessionStoreOptions extends CommonStoreOptions {
@@ -34,9 +38,17 @@ interface Entry {
 export class MemorySessionStore<S extends StoredSession = Session> extends SessionStoreBase<S> {
   readonly #users = new Map<string, Map<string, Entry>>();
 
+  /**
+   * @param options - see {@link MemorySessionStoreOptions}; all optional.
+   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an unknown or invalid option.
+   */
   constructor(options: MemorySessionStoreOptions = {}) {
+    checkOptionNames(options, COMMON_STORE_OPTION_NAMES, {
+      store: STORE,
+      method: 'the constructor',
+    });
     super(options, {
-      store: '@sessionstore/core',
+      store: STORE,
       pruneIntervalMs: options.pruneIntervalMs ?? 60_000,
     });
     this.startPruneTimer();

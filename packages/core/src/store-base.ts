@@ -51,6 +51,25 @@ export interface StoredRecord {
   record: string;
 }
 
+/**
+ * The names of the {@link CommonStoreOptions}, the options {@link SessionStoreBase} reads
+ * (`pruneIntervalMs` through the subclass, which sets its default). An adapter composes the
+ * list it gives `checkOptionNames` from this one and its own names, so a new common
+ * option reaches every adapter's check at once.
+ *
+ * @example
+ * ```ts
+ * const OPTION_NAMES = [...COMMON_STORE_OPTION_NAMES, 'database', 'table'] as const;
+ * ```
+ */
+export const COMMON_STORE_OPTION_NAMES = Object.freeze([
+  'clock',
+  'maxSessionBytes',
+  'logger',
+  'signingSecret',
+  'pruneIntervalMs',
+] as const satisfies readonly (keyof CommonStoreOptions)[]);
+
 /** Options a {@link SessionStoreBase} subclass passes up. */
 export interface StoreBaseSettings {
   /** The package name, the first word of every message. */

@@ -157,6 +157,146 @@ export function validateSessionIdentity(
   return { sessionId, userKey, lockVersion, fields };
 }
 
+/**
+ * Checks that an options object names only options the store reads, so that a misspelled
+ * name (`databse` for `database`) fails loudly instead of being ignored while the store
+ * falls back to a default. Call it first in a store's constructor, before any option is
+ * used and before anything is opened.
+ *
+ * Only the object's own enumerable string keys are checked. A key whose value is
+ * `undefined` is skipped, whatever its name, so options spread from optional configuration
+ * never fail for a setting that was left out. A misspelled name that is within a small
+ * edit distance of a known one is reported with it as a suggestion.
+ *
+ * @param options - the options the constructor received.
+ * @param knownNames - every option name the store reads; compose an adapter's list from
+ *   {@link COMMON_STORE_OPTION_NAMES} and its own names.
+ * @param context - the package name and method, for the message.
+ * @throws {@link SessionStoreError} `INVALID_ARGUMENT` when `options` is not an object (the
+ *   message gives only its type, never its value), or names an option not in `knownNames`.
+ *
+ * @example
+ * ```ts
+ * import { COMMON_STORE_OPTION_NAMES, checkOptionNames } from '@sessionstore/core';
+ *
+ * const OPTION_NAMES = [...COMMON_STORE_OPTION_NAMES, 'path'];
+ * const context = { store: 'my-file-store', method: 'the constructor' };
+ *
+ * checkOptionNames({ path: 'sessions.db' }, OPTION_NAMES, context); // passes
+ * checkOptionNames({ paht: 'sessions.db' }, OPTION_NAMES, context);
+ * // throws INVALID_ARGUMENT: "my-file-store: the constructor was called with an invalid
+ * // argument: unknown option `paht` (did you mean `path`?)."
+ * ```
+ */
+export function checkOptionNames(
+  options: unknown,
+  knownNames: readonly string[],
+  context: ArgumentContext,
+): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    // Only the type: a string given in place of the options may be a connection string.
+    throw invalidArgument(context, `options must be an object, not ${describeType(options)}`);
+  }
+
+  const known = new Set(knownNames);
+  const unknown = Object.keys(options).filter(
+    (name) => !known.has(name) && (options as Record<string, unknown>)[name] !== undefined,
+  );
+  if (unknown.length === 0) {
+    return;
+  }
+
+  const suggestions = unknown.map((name) => closestName(name, knownNames));
+  const described = unknown.map((name, index) => {
+    const suggestion = suggestions[index];
+    return suggestion === undefined
+      ? quoteName(name)
+      : `${quoteName(name)} (did you mean ${quoteName(suggestion)}?)`;
+  });
+  const listed =
+    suggestions.includes(undefined) && knownNames.length > 0
+      ? `; the options it reads are ${knownNames.map(quoteName).join(', ')}`
+      : '';
+
+  throw invalidArgument(
+    context,
+    `unknown option${unknown.length === 1 ? '' : 's'} ${described.join(', ')}${listed}`,
+  );
+}
+
+/**
+ * The known name closest to a misspelled one, compared without regard to case, when it is
+ * close enough to be the name meant: one edit for a name of up to 7 characters, and one more
+ * for every 4 characters after that (so `connectionTimeoutMs` still finds
+ * `connectionTimeoutMillis`). `undefined` when none is.
+ */
+function closestName(name: string, knownNames: readonly string[]): string | undefined {
+  const maxDistance = Math.max(1, Math.floor(name.length / 4));
+  let best: string | undefined;
+  let bestDistance = maxDistance + 1;
+
+  for (const known of knownNames) {
+    const distance = editDistance(name.toLowerCase(), known.toLowerCase(), maxDistance);
+    if (distance < bestDistance) {
+      best = known;
+      bestDistance = distance;
+    }
+  }
+
+  return best;
+}
+
+/**
+ * The edit distance between two strings, counting an insertion, a deletion, a substitution
+ * or a swap of two neighbouring characters as one edit. Returns `limit + 1` as soon as the
+ * distance is known to exceed `limit`, so a long name costs little.
+ */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) {
+    return limit + 1;
+  }
+
+  let beforePrevious: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let rowMinimum = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let distance = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        distance = Math.min(distance, (beforePrevious[j - 2] ?? 0) + 1);
+      }
+      current.push(distance);
+      rowMinimum = Math.min(rowMinimum, distance);
+    }
+    if (rowMinimum > limit) {
+      return limit + 1;
+    }
+    beforePrevious = previous;
+    previous = current;
+  }
+
+  return previous[b.length] ?? limit + 1;
+}
+
+/** An option name for a message: a plain name in backticks, anything else described. */
+function quoteName(name: string): string {
+  return /^[A-Za-z_$][\w$]{0,39}$/.test(name) ? `\`${name}\`` : describe(name);
+}
+
+/** The type of a value, never its contents: `null`, `an array`, `a string`, `undefined`. */
+function describeType(value: unknown): string {
+  if (value === null || value === undefined) {
+    return String(value);
+  }
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
 /** Builds the `INVALID_ARGUMENT` error every check throws. */
 export function invalidArgument(context: ArgumentContext, problem: string): SessionStoreError {
   return new SessionStoreError(

@@ -71,6 +71,40 @@ describe('MemorySessionStore', () => {
     }
   });
 
+  it('rejects a misspelled option before any other check and starts no timer', () => {
+    const spy = vi.spyOn(globalThis, 'setInterval');
+    try {
+      // maxSessionBytes is invalid too: the unknown name is what the error is about.
+      const options = { pruneIntervalMs: 5, maxSessionBytes: -1, clok: () => 0 };
+      expect(() => new MemorySessionStore(options as never)).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_ARGUMENT',
+          message: expect.stringContaining(
+            '@sessionstore/core: the constructor was called with an invalid argument: unknown ' +
+              'option `clok` (did you mean `clock`?)',
+          ),
+        }),
+      );
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('accepts every common option, and any option set to undefined', async () => {
+    const store = new MemorySessionStore<AnySession>({
+      clock: () => 1000,
+      maxSessionBytes: 2048,
+      logger: recordingLogger(),
+      signingSecret: 'a secret of enough length for tests',
+      pruneIntervalMs: 0,
+      ...({ notAnOption: undefined } as object),
+    });
+    await store.upsert({ id: 's', userId: 1 }, 60);
+    expect(await store.get('s', 1)).toEqual({ id: 's', userId: 1 });
+    await store.close();
+  });
+
   it('round-trips signed records and reports nothing for them', async () => {
     const logger = recordingLogger();
     const store = new MemorySessionStore<AnySession>({

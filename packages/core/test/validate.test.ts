@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  COMMON_STORE_OPTION_NAMES,
+  type CommonStoreOptions,
   canonicalUserId,
+  checkOptionNames,
   MAX_TTL_SECONDS,
   SessionStoreError,
   validateLockVersion,
@@ -130,5 +133,108 @@ describe('validateLockVersion and validateSessionIdentity', () => {
     expect(() => validateSessionIdentity({ id: 's', userId: 1.5 }, context)).toThrow(
       /session\.userId/,
     );
+  });
+});
+
+describe('checkOptionNames', () => {
+  const known = ['clock', 'database', 'table', 'busyTimeoutMs', 'connectionTimeoutMillis'];
+  const constructorContext = { store: '@sessionstore/example', method: 'the constructor' };
+
+  function messageOf(options: unknown, names: readonly string[] = known): string {
+    try {
+      checkOptionNames(options, names, constructorContext);
+    } catch (error) {
+      expect(error).toBeInstanceOf(SessionStoreError);
+      expect((error as SessionStoreError).code).toBe('INVALID_ARGUMENT');
+      return (error as SessionStoreError).message;
+    }
+    return 'no error';
+  }
+
+  it('accepts known names, an empty object and known names set to undefined', () => {
+    expect(messageOf({ database: 'x.db', table: 't', clock: Date.now })).toBe('no error');
+    expect(messageOf({})).toBe('no error');
+    expect(messageOf({ database: undefined, busyTimeoutMs: undefined })).toBe('no error');
+  });
+
+  it('ignores an unknown name whose value is undefined, as spread optional config gives', () => {
+    const config: { databse?: string | undefined } = { databse: undefined };
+    expect(messageOf({ database: 'x.db', ...config })).toBe('no error');
+  });
+
+  it('rejects a misspelled name, naming the package and suggesting the known one', () => {
+    expect(messageOf({ databse: 'x.db' })).toBe(
+      '@sessionstore/example: the constructor was called with an invalid argument: ' +
+        'unknown option `databse` (did you mean `database`?).',
+    );
+  });
+
+  it.each([
+    ['a swap of two letters', 'tabel', 'table'],
+    ['a difference of case', 'BusyTimeoutMs', 'busyTimeoutMs'],
+    ['a unit suffix without its unit', 'busyTimeout', 'busyTimeoutMs'],
+    ['a unit spelled differently', 'connectionTimeoutMs', 'connectionTimeoutMillis'],
+  ])('suggests the known name for %s', (_kind, name, suggestion) => {
+    expect(messageOf({ [name]: 1 })).toContain(`\`${name}\` (did you mean \`${suggestion}\`?)`);
+  });
+
+  it('lists the known names, without a guess, when no known name is close', () => {
+    const message = messageOf({ filename: 'x.db' });
+    expect(message).toContain('unknown option `filename`; the options it reads are `clock`, ');
+    expect(message).not.toContain('did you mean');
+    expect(message).toContain('`connectionTimeoutMillis`.');
+  });
+
+  it('names every unknown option, each with its own suggestion', () => {
+    const message = messageOf({ databse: 'x.db', table: 't', colour: 'red', tabel: 't' });
+    expect(message).toContain(
+      'unknown options `databse` (did you mean `database`?), `colour`, `tabel` (did you mean ' +
+        '`table`?); the options it reads are',
+    );
+  });
+
+  it('describes an odd or long name without quoting it whole', () => {
+    expect(messageOf({ 'data base': 1 })).toContain('unknown option "data base"');
+    expect(messageOf({ ['x'.repeat(100)]: 1 })).toContain('unknown option a string of 100');
+  });
+
+  it.each([
+    ['undefined', undefined, 'undefined'],
+    ['null', null, 'null'],
+    ['an array', [{ database: 'x.db' }], 'an array'],
+    ['a connection string', 'postgres://admin:hunter2@127.0.0.1/app', 'a string'],
+  ])('rejects %s in place of the options, giving only its type', (_kind, options, type) => {
+    const message = messageOf(options);
+    expect(message).toContain(`options must be an object, not ${type}.`);
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('checks names before anything reads a value: a getter on a known name is not called', () => {
+    let read = false;
+    const options = {
+      get database() {
+        read = true;
+        return 'x.db';
+      },
+      databse: 'y.db',
+    };
+    expect(messageOf(options)).toContain('`databse`');
+    expect(read).toBe(false);
+  });
+
+  it('lists in COMMON_STORE_OPTION_NAMES exactly the names of CommonStoreOptions', () => {
+    // Checked by the type checker (`pnpm typecheck`): a name added to one but not the other
+    // fails to compile.
+    expectTypeOf<(typeof COMMON_STORE_OPTION_NAMES)[number]>().toEqualTypeOf<
+      keyof CommonStoreOptions
+    >();
+    expect([...COMMON_STORE_OPTION_NAMES].sort()).toEqual([
+      'clock',
+      'logger',
+      'maxSessionBytes',
+      'pruneIntervalMs',
+      'signingSecret',
+    ]);
+    expect(Object.isFrozen(COMMON_STORE_OPTION_NAMES)).toBe(true);
   });
 });
