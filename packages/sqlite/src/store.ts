@@ -1,7 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   type ArgumentContext,
+  COMMON_STORE_OPTION_NAMES,
   type CommonStoreOptions,
+  checkOptionNames,
   invalidArgument,
   type RecordKey,
   type RecordWrite,
@@ -52,6 +54,14 @@ export interface SqliteSessionStoreOptions extends CommonStoreOptions {
   busyTimeoutMs?: number | undefined;
 }
 
+/** Every option name {@link SqliteSessionStoreOptions} declares: the store rejects others. */
+export const OPTION_NAMES = [
+  ...COMMON_STORE_OPTION_NAMES,
+  'database',
+  'table',
+  'busyTimeoutMs',
+] as const satisfies readonly (keyof SqliteSessionStoreOptions)[];
+
 interface Statements {
   get: Statement<[string, string, number], string>;
   getAll: Statement<[string, number], [string, string]>;
@@ -95,16 +105,18 @@ export class SqliteSessionStore<S extends StoredSession = Session> extends Sessi
    * creates the table and its index if they are missing, and prepares every statement.
    *
    * @param options - see {@link SqliteSessionStoreOptions}; all optional.
-   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an invalid option (nothing is
-   *   opened or created then), or for a table name the database already gives to something
-   *   the store cannot use: an index, view or trigger, or a table not declared as
-   *   {@link createTableSql} declares it (nothing is created then either); `UNAVAILABLE`
+   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an unknown or invalid option
+   *   (nothing is opened or created then), or for a table name the database already gives
+   *   to something the store cannot use: an index, view or trigger, or a table not declared
+   *   as {@link createTableSql} declares it (nothing is created then either); `UNAVAILABLE`
    *   when the database cannot be opened or the table cannot be created, with the driver's
    *   error as `cause`.
    */
   constructor(options: SqliteSessionStoreOptions = {}) {
-    super(options, { store: STORE, pruneIntervalMs: options.pruneIntervalMs ?? 60_000 });
     const context = { store: STORE, method: 'the constructor' };
+    // First: a misspelled `database` must not fall back to `:memory:`.
+    checkOptionNames(options, OPTION_NAMES, context);
+    super(options, { store: STORE, pruneIntervalMs: options.pruneIntervalMs ?? 60_000 });
     this.#table = validateTableName(options.table ?? DEFAULT_TABLE, context);
     this.#busyTimeoutMs = checkBusyTimeout(options.busyTimeoutMs, context);
     const database = options.database === undefined ? ':memory:' : options.database;

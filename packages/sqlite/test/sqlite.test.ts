@@ -1,9 +1,16 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SessionStoreError } from '@sessionstore/core';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { COLUMNS, DEFAULT_TABLE, PRUNE_BATCH_SIZE, SqliteSessionStore } from '../src/index.js';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  COLUMNS,
+  DEFAULT_TABLE,
+  PRUNE_BATCH_SIZE,
+  SqliteSessionStore,
+  type SqliteSessionStoreOptions,
+} from '../src/index.js';
+import { OPTION_NAMES } from '../src/store.js';
 import { type AnySession, manualClock, recordingLogger, temporaryDirectory } from './helpers.js';
 
 let directory: ReturnType<typeof temporaryDirectory>;
@@ -183,6 +190,52 @@ describe('SqliteSessionStore given an application Database', () => {
       expect(error.code).toBe('INVALID_ARGUMENT');
       expect(error.message).toContain('database');
     }
+  });
+});
+
+describe('SqliteSessionStore option names', () => {
+  it('rejects a misspelled database with INVALID_ARGUMENT and creates no file', () => {
+    const file = join(directory.path, 'sessions.db');
+    const error = thrown(() => new SqliteSessionStore({ databse: file } as never));
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toBe(
+      '@sessionstore/sqlite: the constructor was called with an invalid argument: unknown ' +
+        'option `databse` (did you mean `database`?).',
+    );
+    expect(readdirSync(directory.path)).toEqual([]);
+  });
+
+  it('rejects a file name given in place of the options, creating no file', () => {
+    const file = join(directory.path, 'sessions.db');
+    const error = thrown(() => new SqliteSessionStore(file as never));
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toContain('options must be an object, not a string');
+    expect(readdirSync(directory.path)).toEqual([]);
+  });
+
+  it('accepts every option it declares, and an unknown one set to undefined', async () => {
+    const store = fileStore({
+      table: 'named_sessions',
+      busyTimeoutMs: 100,
+      clock: () => 1000,
+      maxSessionBytes: 4096,
+      logger: recordingLogger(),
+      signingSecret: 'a secret long enough for the tests',
+      ...({ databse: undefined } as object),
+    });
+
+    await store.upsert({ id: 's', userId: 1 }, 60);
+    expect(await store.get('s', 1)).toEqual({ id: 's', userId: 1 });
+    expect(readdirSync(directory.path)).toContain('sessions.db');
+  });
+
+  it('checks exactly the names SqliteSessionStoreOptions declares', () => {
+    // Checked by the type checker (`pnpm typecheck`): an option added to the type but not
+    // to the list would be rejected at run time, and this line would not compile.
+    expectTypeOf<(typeof OPTION_NAMES)[number]>().toEqualTypeOf<keyof SqliteSessionStoreOptions>();
+    expect(new Set(OPTION_NAMES).size).toBe(OPTION_NAMES.length);
   });
 });
 
