@@ -1,6 +1,8 @@
 import {
   type ArgumentContext,
+  COMMON_STORE_OPTION_NAMES,
   type CommonStoreOptions,
+  checkOptionNames,
   invalidArgument,
   type RecordKey,
   type RecordWrite,
@@ -141,6 +143,18 @@ export interface PostgresConnectionStringOptions extends PostgresStoreBaseOption
 /** Options for {@link PostgresSessionStore}: give it a `pool` or a `connectionString`. */
 export type PostgresSessionStoreOptions = PostgresPoolOptions | PostgresConnectionStringOptions;
 
+/** Every option name {@link PostgresSessionStoreOptions} declares: the store rejects others. */
+export const OPTION_NAMES = [
+  ...COMMON_STORE_OPTION_NAMES,
+  'pool',
+  'connectionString',
+  'connectionTimeoutMillis',
+  'schema',
+  'table',
+  'createSchema',
+  'queryTimeoutMs',
+] as const satisfies readonly (keyof PostgresSessionStoreOptions)[];
+
 /**
  * A session store over PostgreSQL through `pg`. One row per session, keyed by user and
  * session id; every call is one statement with all values as parameters, and expiry is
@@ -181,20 +195,20 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
    *
    * @param options - a `pool` or a `connectionString`, and the options of
    *   {@link PostgresStoreBaseOptions}.
-   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an invalid option, such as a
-   *   schema or table name that is not a plain identifier, or both or neither of `pool`
-   *   and `connectionString`.
+   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an unknown or invalid option,
+   *   such as a misspelled name, a schema or table name that is not a plain identifier, or
+   *   both or neither of `pool` and `connectionString`. No pool is opened then.
    */
   constructor(options: PostgresSessionStoreOptions) {
-    // `options ?? {}` lets a call from JavaScript without options reach the check below.
-    super(options ?? {}, {
-      store: STORE_NAME,
-      pruneIntervalMs: options?.pruneIntervalMs ?? 60_000,
-    });
     const context = { store: STORE_NAME, method: 'the constructor' };
     if (options === null || typeof options !== 'object') {
       throw invalidArgument(context, 'options must be an object with a pool or a connectionString');
     }
+    checkOptionNames(options, OPTION_NAMES, context);
+    super(options, {
+      store: STORE_NAME,
+      pruneIntervalMs: options.pruneIntervalMs ?? 60_000,
+    });
 
     this.#table = resolveTable(options, context);
     this.#createSchema = checkCreateSchema(options.createSchema, context);
