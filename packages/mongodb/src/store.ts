@@ -1,6 +1,8 @@
 import {
   type ArgumentContext,
+  COMMON_STORE_OPTION_NAMES,
   type CommonStoreOptions,
+  checkOptionNames,
   invalidArgument,
   type RecordKey,
   type RecordWrite,
@@ -121,6 +123,19 @@ export type MongoSessionStoreOptions = MongoConnectionOptions &
     pruneIntervalMs?: number;
   };
 
+/** Every option name {@link MongoSessionStoreOptions} declares: the store rejects others. */
+export const OPTION_NAMES = [
+  ...COMMON_STORE_OPTION_NAMES,
+  'client',
+  'database',
+  'db',
+  'url',
+  'collection',
+  'createIndexes',
+  'ttlGraceSeconds',
+  'operationTimeoutMs',
+] as const satisfies readonly (keyof MongoSessionStoreOptions)[];
+
 /**
  * A session store on MongoDB through the official driver: one command per operation,
  * compare-and-set inside that command, expiry kept as a BSON date under a TTL index and
@@ -161,12 +176,14 @@ export class MongoSessionStore<S extends StoredSession = Session> extends Sessio
    *
    * @param options - a `client` and `database`, a `db`, or a `url`, plus the optional
    *   settings of {@link MongoSessionStoreOptions}.
-   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an invalid option, including
-   *   a connection string the driver cannot parse (the message never quotes it).
+   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an unknown or invalid option,
+   *   including a misspelled name and a connection string the driver cannot parse (the
+   *   message never quotes it). No client is created then.
    */
   constructor(options: MongoSessionStoreOptions) {
-    super(options, { store: STORE, pruneIntervalMs: options.pruneIntervalMs ?? 0 });
     const context = { store: STORE, method: 'the constructor' };
+    checkOptionNames(options, OPTION_NAMES, context);
+    super(options, { store: STORE, pruneIntervalMs: options.pruneIntervalMs ?? 0 });
     const collectionName = validateCollectionName(
       options.collection ?? DEFAULT_COLLECTION,
       context,

@@ -1,6 +1,6 @@
 import { SessionStoreError } from '@sessionstore/core';
 import { MongoClient } from 'mongodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import {
   DEFAULT_TTL_GRACE_SECONDS,
   MongoSessionStore,
@@ -8,6 +8,8 @@ import {
   SESSION_INDEXES,
   sessionIndexes,
 } from '../src/index.js';
+import { OPTION_NAMES } from '../src/store.js';
+import { closedLoopbackPort } from './closed-port.js';
 
 // The client is never connected: every case here fails in the constructor, before any I/O.
 const client = new MongoClient('mongodb://127.0.0.1:9', { serverSelectionTimeoutMS: 100 });
@@ -173,5 +175,77 @@ describe('MongoSessionStore options', () => {
     const store = new MongoSessionStore({ client: secondary, database: 'auth' });
 
     expect(store.collection.readPreference?.mode).toBe('primary');
+  });
+});
+
+describe('MongoSessionStore option names', () => {
+  it('rejects a misspelled option at once with INVALID_ARGUMENT, creating no client', async () => {
+    const url = `mongodb://sessionstore:option-names-secret@127.0.0.1:${await closedLoopbackPort()}`;
+
+    const error = constructorError({ url, databse: 'auth' });
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toBe(
+      '@sessionstore/mongodb: the constructor was called with an invalid argument: unknown ' +
+        'option `databse` (did you mean `database`?).',
+    );
+    expect(error.message).not.toContain('option-names-secret');
+  });
+
+  it("never touches the application's client when an option is misspelled", () => {
+    const db = vi.spyOn(client, 'db');
+    try {
+      const error = constructorError({ client, database: 'auth', operationTimeout: 500 });
+
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.message).toContain('`operationTimeout` (did you mean `operationTimeoutMs`?)');
+      expect(db).not.toHaveBeenCalled();
+    } finally {
+      db.mockRestore();
+    }
+  });
+
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+  ])('rejects %s in place of the options with INVALID_ARGUMENT', (name, options) => {
+    const error = constructorError(options);
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toContain(`options must be an object, not ${name}`);
+  });
+
+  it('accepts every option it declares, and an unknown one set to undefined', async () => {
+    const common = {
+      clock: () => 1000,
+      maxSessionBytes: 4096,
+      logger: { warn() {}, error() {} },
+      signingSecret: 'a secret long enough for the tests',
+      pruneIntervalMs: 0,
+      collection: 'option_names',
+      createIndexes: false,
+      ttlGraceSeconds: 30,
+      operationTimeoutMs: 500,
+    };
+
+    const stores = [
+      new MongoSessionStore({ ...common, client, database: 'auth', ...{ clinet: undefined } }),
+      new MongoSessionStore({ ...common, db: client.db('auth') }),
+      new MongoSessionStore({ ...common, url: 'mongodb://127.0.0.1:9', database: 'auth' }),
+    ];
+
+    expect(stores.map((store) => store.collection.collectionName)).toEqual([
+      'option_names',
+      'option_names',
+      'option_names',
+    ]);
+    await Promise.all(stores.map((store) => store.close()));
+  });
+
+  it('checks exactly the names MongoSessionStoreOptions declares', () => {
+    // Checked by the type checker (`pnpm typecheck`): an option added to the type but not
+    // to the list would be rejected at run time, and this line would not compile.
+    expectTypeOf<(typeof OPTION_NAMES)[number]>().toEqualTypeOf<keyof MongoSessionStoreOptions>();
+    expect(new Set(OPTION_NAMES).size).toBe(OPTION_NAMES.length);
   });
 });
