@@ -1,5 +1,7 @@
 import {
+  COMMON_STORE_OPTION_NAMES,
   type CommonStoreOptions,
+  checkOptionNames,
   type RecordKey,
   type RecordWrite,
   type Session,
@@ -20,6 +22,16 @@ export interface KeyValueSessionStoreOptions extends CommonStoreOptions {
   pruneIntervalMs?: number | undefined;
 }
 
+/**
+ * Every option name {@link KeyValueSessionStoreOptions} declares: the common ones from core
+ * and this store's own. The constructor rejects any other, so a misspelled `map` fails
+ * instead of leaving the store on a private backend.
+ */
+export const OPTION_NAMES = [
+  ...COMMON_STORE_OPTION_NAMES,
+  'map',
+] as const satisfies readonly (keyof KeyValueSessionStoreOptions)[];
+
 /** What one session key holds, as JSON text. */
 export interface StoredEntry {
   /** The encoded (and, with `signingSecret`, signed) session text from core. */
@@ -28,6 +40,7 @@ export interface StoredEntry {
   lockVersion: number | null;
 }
 
+const STORE = 'example-session-store';
 const SESSION_PREFIX = 'session:';
 const USER_PREFIX = 'user:';
 
@@ -75,11 +88,15 @@ export class KeyValueSessionStore<S extends StoredSession = Session> extends Ses
 
   /**
    * @param options - the backend and the common options; all optional.
-   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an invalid common option.
+   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an unknown option name or an
+   *   invalid common option.
    */
   constructor(options: KeyValueSessionStoreOptions = {}) {
+    // First, before any option is used: core's check names the unknown option and suggests
+    // the one meant.
+    checkOptionNames(options, OPTION_NAMES, { store: STORE, method: 'the constructor' });
     super(options, {
-      store: 'example-session-store',
+      store: STORE,
       pruneIntervalMs: options.pruneIntervalMs ?? 60_000,
     });
     this.#ownsMap = options.map === undefined;
