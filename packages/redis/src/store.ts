@@ -109,8 +109,15 @@ export type RedisConnectionOptions =
 
 /** The store's own timeout, told apart from driver errors in {@link RedisSessionStore}. */
 class CommandTimeoutError extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`Redis did not answer within ${timeoutMs} ms.`);
+  /**
+   * @param connectionError - the connection's latest error while the call waited, if any:
+   *   kept as the cause, since it says why Redis did not answer.
+   */
+  constructor(
+    readonly timeoutMs: number,
+    readonly connectionError?: Error,
+  ) {
+    super(`Redis did not answer within ${timeoutMs} ms.`, causeOption(connectionError));
     this.name = 'CommandTimeoutError';
   }
 }
@@ -123,10 +130,18 @@ class UnsweptSlotsError extends Error {
   }
 }
 
-/** The client ended, or the store closed, while a call waited for a connection. */
+/**
+ * The client ended, the store closed, or the store's own connection was refused its
+ * credentials, while a call waited for a connection.
+ */
 class NotConnectedError extends Error {
-  constructor() {
-    super('The Redis client is not connected.');
+  constructor(readonly connectionError?: Error) {
+    super(
+      connectionError === undefined
+        ? 'The Redis client is not connected.'
+        : 'The connection to Redis failed; its error is the cause.',
+      causeOption(connectionError),
+    );
     this.name = 'NotConnectedError';
   }
 }
@@ -164,6 +179,11 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   #lastForcedReconnectMs = Number.NEGATIVE_INFINITY;
   /** Calls that are waiting for Redis or for their reply. */
   #callsInFlight = 0;
+  /**
+   * The latest error the connection reported since it was last ready, told to a call that
+   * fails while waiting for it. See {@link #noteConnectionError} for when it is known.
+   */
+  #connectionError: Error | undefined;
 
   /**
    * @param options - `client` (an application's ioredis client, left open by `close()`) or
@@ -260,7 +280,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
    * refresh its slot map meanwhile, so a later pass finds the master once it is back.
    */
   protected override async pruneExpired(nowMs: number): Promise<number> {
-    await this.#bounded(() => this.#whenReady());
+    await this.#bounded(() => this.#connected());
 
     const targets = this.#scanTargets();
     const unsweptSlots = isCluster(this.#client) ? countUnservedSlots(this.#client, targets) : 0;
@@ -313,14 +333,20 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
         { cause: error },
       );
     }
+    if (error instanceof NotConnectedError) {
+      return new SessionStoreError(
+        'UNAVAILABLE',
+        `${STORE_NAME}: ${method} failed because ${notConnectedReason(error.connectionError)}.`,
+        { cause: error },
+      );
+    }
     if (!(error instanceof CommandTimeoutError)) {
       return super.toStoreError(error, method);
     }
 
     return new SessionStoreError(
       'UNAVAILABLE',
-      `${STORE_NAME}: ${method} failed because Redis did not answer within commandTimeoutMs ` +
-        `(${error.timeoutMs} ms).`,
+      `${STORE_NAME}: ${method} failed because ${timeoutReason(error)}.`,
       { cause: error },
     );
   }
@@ -336,13 +362,19 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   #run(script: RedisScript, keys: UserKeys, args: string[]): Promise<unknown> {
     const keyList = [keys.index, keys.sessions];
     return this.#bounded(async (expired) => {
-      await this.#whenReady();
-      if (!this.#isReady()) {
-        // Woken by the client ending or the store closing: sending now would only queue.
-        throw new NotConnectedError();
-      }
+      await this.#connected();
       return this.#evaluate(script, keyList, args, expired);
     });
+  }
+
+  /** Waits until the client can send commands, and rejects when the wait ends without that. */
+  async #connected(): Promise<void> {
+    await this.#whenReady();
+    if (!this.#isReady()) {
+      // Woken by the client ending, the store closing or a refused login: sending now would
+      // only queue, or fail without saying why.
+      throw new NotConnectedError(this.#connectionError);
+    }
   }
 
   /** `EVALSHA`, then `EVAL` of the source when the server does not know the script. */
@@ -411,6 +443,11 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
       this.#client.connect().catch(() => undefined);
     } else if (this.#isReady() || status === 'end') {
       // An ended client rejects commands at once, which is what the caller should see.
+      if (!this.#ownsClient) {
+        // An application's client is watched only during waits, so an error remembered from
+        // an earlier one may be long past.
+        this.#connectionError = undefined;
+      }
       return Promise.resolve();
     }
 
@@ -430,7 +467,34 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     });
     client.on('ready', () => {
       this.#connectionEpoch += 1;
+      this.#connectionError = undefined;
     });
+    // Without a listener, ioredis prints every connection error to the console.
+    client.on('error', (error: unknown) => this.#noteConnectionError(error));
+  }
+
+  /**
+   * Remembers the connection's latest error, so that a call failing while it waits for the
+   * connection can say why; the connection's next `ready` forgets it. The store's own
+   * connection is watched all the time. An application's client is watched only while a call
+   * waits for it, and only when the application listens for its errors too: ioredis prints
+   * the errors of a client that has no `error` listener, and a listener of the store's would
+   * silence that.
+   *
+   * When the store's own connection is refused its credentials (`WRONGPASS`, `NOAUTH`), the
+   * calls waiting for it fail at once rather than at the end of their bound: the URL cannot
+   * change, so waiting would only delay the same answer. Each later call still tries a new
+   * connection, and works once the server accepts the credentials.
+   */
+  #noteConnectionError(error: unknown): void {
+    if (!(error instanceof Error)) {
+      return;
+    }
+
+    this.#connectionError = withoutCommandArguments(error);
+    if (this.#ownsClient && isRefusedLogin(error)) {
+      this.#readiness?.stop();
+    }
   }
 
   /**
@@ -480,17 +544,33 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
 
   #listenForReady(): { promise: Promise<void>; stop: () => void } {
     const client = this.#client;
+    // See #noteConnectionError for why an application's client is not always watched.
+    const watchErrors = !this.#ownsClient && client.listenerCount('error') > 0;
+    const onError = (error: unknown) => this.#noteConnectionError(error);
     let stop = (): void => undefined;
     const promise = new Promise<void>((resolve) => {
+      const onReady = () => {
+        this.#connectionError = undefined;
+        stop();
+      };
       stop = () => {
-        client.off('ready', stop);
+        client.off('ready', onReady);
         client.off('end', stop);
+        client.off('error', onError);
         this.#readiness = undefined;
         resolve();
       };
-      client.on('ready', stop);
+      client.on('ready', onReady);
       client.on('end', stop);
     });
+
+    if (!this.#ownsClient) {
+      // What was remembered before this wait, while nothing listened, may be long past.
+      this.#connectionError = undefined;
+    }
+    if (watchErrors) {
+      client.on('error', onError);
+    }
     return { promise, stop };
   }
 
@@ -511,7 +591,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
       timer = setTimeout(() => {
         timedOut = true;
         this.#dropIfUnanswered(epochAtStart);
-        reject(new CommandTimeoutError(timeoutMs));
+        reject(new CommandTimeoutError(timeoutMs, this.#connectionError));
       }, timeoutMs);
     });
 
@@ -605,14 +685,7 @@ function openClient(
     // The parser's error repeats the URL, password included, so it is not kept as the cause.
     throw invalidArgument(context, 'url is not a valid Redis URL');
   }
-  // Connection failures surface as rejected calls; without a listener they would be
-  // rethrown by the emitter and end the process.
-  client.on('error', ignoreConnectionError);
   return client;
-}
-
-function ignoreConnectionError(): void {
-  // Each call reports the failure it met as UNAVAILABLE; the event adds nothing.
 }
 
 function isCluster(client: RedisClient): client is Cluster {
@@ -642,6 +715,93 @@ function keyPrefixOf(client: RedisClient): string {
 
 function isNoScriptError(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/** A code of capital letters, digits and underscores, which names a failure and nothing else. */
+const SAFE_ERROR_CODE = /^[A-Z][A-Z0-9_]{1,39}$/;
+
+/**
+ * A code that names a connection error without its details: the `code` of a socket, DNS or
+ * TLS error (`ECONNREFUSED`, `ENOTFOUND`, `CERT_HAS_EXPIRED`), or the first word of a Redis
+ * error reply (`WRONGPASS`, `NOAUTH`, `LOADING`), which Redis always starts with one. The
+ * rest of those messages can name a host, a port or a user, so it stays in the cause.
+ */
+function safeErrorCode(error: Error): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    return SAFE_ERROR_CODE.test(code) ? code : undefined;
+  }
+  if (error.name !== 'ReplyError') {
+    return undefined;
+  }
+
+  const firstWord = error.message.split(' ', 1)[0] ?? '';
+  return SAFE_ERROR_CODE.test(firstWord) ? firstWord : undefined;
+}
+
+/** True for Redis refusing a connection's credentials, or its lack of them. */
+function isRefusedLogin(error: Error): boolean {
+  const code = safeErrorCode(error);
+  return code === 'WRONGPASS' || code === 'NOAUTH';
+}
+
+/** Why a call timed out, naming the connection's error by its code when it had one. */
+function timeoutReason(error: CommandTimeoutError): string {
+  const bound = `commandTimeoutMs (${error.timeoutMs} ms)`;
+  if (error.connectionError === undefined) {
+    return `Redis did not answer within ${bound}`;
+  }
+  return `${connectionFailure(error.connectionError)} and did not recover within ${bound}`;
+}
+
+/** Why a call found no connection, naming the connection's error by its code when it had one. */
+function notConnectedReason(connectionError: Error | undefined): string {
+  if (connectionError === undefined) {
+    return 'the Redis client is not connected';
+  }
+  if (isRefusedLogin(connectionError)) {
+    return `Redis refused the connection's credentials (${safeErrorCode(connectionError)})`;
+  }
+  return connectionFailure(connectionError);
+}
+
+function connectionFailure(connectionError: Error): string {
+  const code = safeErrorCode(connectionError);
+  return `the connection to Redis failed${code === undefined ? '' : ` with ${code}`}`;
+}
+
+/** A Redis error reply, kept as a cause with only the name of the command it answered. */
+class ReplyWithoutArguments extends Error {
+  constructor(
+    reply: Error,
+    readonly command: { name: string },
+  ) {
+    super(reply.message);
+    this.name = reply.name;
+    if (reply.stack !== undefined) {
+      this.stack = reply.stack;
+    }
+  }
+}
+
+/**
+ * The error to keep as a cause. ioredis attaches the failed command to an error reply, and
+ * before version 6 with its arguments unredacted: for the AUTH or HELLO of a handshake, the
+ * password. An error with a command is therefore kept as a copy without the arguments.
+ */
+function withoutCommandArguments(error: Error): Error {
+  const command: unknown = (error as { command?: unknown }).command;
+  if (command === undefined || command === null) {
+    return error;
+  }
+
+  const name = (command as { name?: unknown }).name;
+  return new ReplyWithoutArguments(error, { name: String(name) });
+}
+
+/** The options that make `error` the cause of a new error, when there is one. */
+function causeOption(error: Error | undefined): ErrorOptions | undefined {
+  return error === undefined ? undefined : { cause: error };
 }
 
 function pairsToRecords(reply: unknown): StoredRecord[] {
