@@ -100,7 +100,10 @@ async function openRedis(): Promise<Backend> {
     client.disconnect();
     throw unreachable('Redis', 'SESSIONSTORE_REDIS_URL', url, error);
   });
-  const monitor = await client.monitor();
+  const monitor = await client.monitor().catch((error: unknown) => {
+    client.disconnect();
+    throw error;
+  });
   const counter = await countRedisCommands(client, monitor);
   const prefix = `sessionstore-round-trips:${process.pid}:`;
   const store = new RedisSessionStore({ client, prefix });
@@ -120,7 +123,10 @@ async function openRedis(): Promise<Backend> {
 async function openMongo(): Promise<Backend> {
   const server = await startMongoTestServer();
   const client = new MongoClient(server.url, { monitorCommands: true });
-  await client.connect();
+  await client.connect().catch(async (error: unknown) => {
+    await server.stop();
+    throw error;
+  });
   const counter = countMongoCommands(client);
   const store = new MongoSessionStore({ client, database: 'sessionstore_round_trips' });
 
