@@ -1,7 +1,9 @@
 import {
   type ArgumentContext,
   type Clock,
+  COMMON_STORE_OPTION_NAMES,
   type CommonStoreOptions,
+  checkOptionNames,
   invalidArgument,
   type RecordKey,
   type RecordWrite,
@@ -84,6 +86,16 @@ export type RedisSessionStoreOptions = CommonStoreOptions &
      */
     pruneIntervalMs?: number | undefined;
   };
+
+/** Every option name {@link RedisSessionStoreOptions} declares: the store rejects others. */
+export const OPTION_NAMES = [
+  ...COMMON_STORE_OPTION_NAMES,
+  'client',
+  'url',
+  'prefix',
+  'commandTimeoutMs',
+  'keyExpiryGraceMs',
+] as const satisfies readonly (keyof RedisSessionStoreOptions)[];
 
 /** Where the store's connection comes from. */
 export type RedisConnectionOptions =
@@ -189,15 +201,16 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
    * @param options - `client` (an application's ioredis client, left open by `close()`) or
    *   `url` (a connection the store owns), plus `prefix`, `commandTimeoutMs`, `clock`,
    *   `maxSessionBytes`, `logger`, `signingSecret` and `pruneIntervalMs`.
-   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an invalid option. Nothing is
-   *   opened when the options are rejected.
+   * @throws {@link SessionStoreError} `INVALID_ARGUMENT` for an unknown or invalid option.
+   *   Nothing is opened when the options are rejected.
    */
   constructor(options: RedisSessionStoreOptions) {
-    super(checkOptionsObject(options), {
+    const context = { store: STORE_NAME, method: 'the constructor' };
+    checkOptionNames(checkOptionsObject(options), OPTION_NAMES, context);
+    super(options, {
       store: STORE_NAME,
       pruneIntervalMs: options.pruneIntervalMs ?? 0,
     });
-    const context = { store: STORE_NAME, method: 'the constructor' };
     this.#prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX, context);
     this.#commandTimeoutMs = checkTimeout(options.commandTimeoutMs, context);
     this.#keyExpiryGraceArg = String(checkGrace(options.keyExpiryGraceMs, context));
