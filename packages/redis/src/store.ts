@@ -354,7 +354,11 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
       );
     }
     if (!(error instanceof CommandTimeoutError)) {
-      return super.toStoreError(error, method);
+      // A reply error carries the command's arguments: keys, session ids, records.
+      return super.toStoreError(
+        error instanceof Error ? withoutCommandArguments(error) : error,
+        method,
+      );
     }
 
     return new SessionStoreError(
@@ -800,7 +804,8 @@ class ReplyWithoutArguments extends Error {
 /**
  * The error to keep as a cause. ioredis attaches the failed command to an error reply, and
  * before version 6 with its arguments unredacted: for the AUTH or HELLO of a handshake, the
- * password. An error with a command is therefore kept as a copy without the arguments.
+ * password; for the store's scripts, keys, session ids and records. An error with a command
+ * is therefore kept as a copy without the arguments.
  */
 function withoutCommandArguments(error: Error): Error {
   const command: unknown = (error as { command?: unknown }).command;

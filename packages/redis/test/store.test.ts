@@ -160,6 +160,30 @@ describe('key expiry', () => {
   });
 });
 
+describe('driver errors', () => {
+  it('keeps a reply error as cause without the command arguments, which hold session ids', async () => {
+    const { store } = openStore();
+    const keys = userKeys(store.prefix, 15);
+    await client.set(keys.index, 'not a sorted set');
+
+    const error = await store.get('secret-session-id-15', 15).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+
+    expect(error).toBeInstanceOf(SessionStoreError);
+    expect((error as SessionStoreError).code).toBe('UNAVAILABLE');
+    const cause = (error as SessionStoreError).cause as { message: string; command?: unknown };
+    expect(cause.message).toContain('WRONGTYPE');
+    expect(JSON.stringify(cause.command)).not.toContain('secret-session-id-15');
+    expect(JSON.stringify(cause, Object.getOwnPropertyNames(cause))).not.toContain(
+      'secret-session-id-15',
+    );
+    await client.del(keys.index);
+    await store.close();
+  });
+});
+
 describe('prune()', () => {
   it('removes expired sessions of every user and counts them', async () => {
     const { store, prefix, clock } = openStore();
