@@ -34,10 +34,13 @@ export type {
 export {
   type ArgumentContext,
   canonicalUserId,
+  checkIntegerOption,
   checkOptionNames,
   describe,
+  type IntegerOptionBounds,
   invalidArgument,
   MAX_ID_BYTES,
+  MAX_TIMER_MS,
   MAX_TTL_SECONDS,
   validateLockVersion,
   validateSessionId,

@@ -14,8 +14,10 @@ import type {
 import {
   type ArgumentContext,
   canonicalUserId,
+  checkIntegerOption,
   describe,
   invalidArgument,
+  MAX_TIMER_MS,
   validateSessionId,
   validateSessionIdentity,
   validateTtlSeconds,
@@ -108,9 +110,10 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     const context = { store: settings.store, method: 'the constructor' };
     this.storeName = settings.store;
     this.#clock = checkClock(options.clock, context);
-    this.#maxSessionBytes = checkPositiveInteger(
-      options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES,
+    this.#maxSessionBytes = checkIntegerOption(
+      options.maxSessionBytes,
       'maxSessionBytes',
+      { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: DEFAULT_MAX_SESSION_BYTES },
       context,
     );
     this.#logger = checkLogger(options.logger, context);
@@ -118,7 +121,12 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
       options.signingSecret === undefined
         ? undefined
         : new RecordSigner(options.signingSecret, settings.store);
-    this.#pruneIntervalMs = checkInterval(settings.pruneIntervalMs, context);
+    this.#pruneIntervalMs = checkIntegerOption(
+      settings.pruneIntervalMs,
+      'pruneIntervalMs',
+      { min: 0, max: MAX_TIMER_MS, fallback: 0 },
+      context,
+    );
   }
 
   /** @inheritDoc SessionStore.get */
@@ -485,22 +493,4 @@ function checkLogger(logger: unknown, context: ArgumentContext): SessionStoreLog
     throw invalidArgument(context, 'the logger option must have warn() and error() methods');
   }
   return candidate as SessionStoreLogger;
-}
-
-function checkPositiveInteger(value: unknown, name: string, context: ArgumentContext): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidArgument(context, `${name} must be a positive integer`);
-  }
-  return value;
-}
-
-function checkInterval(value: unknown, context: ArgumentContext): number {
-  if (value === 0) {
-    return 0;
-  }
-  const interval = checkPositiveInteger(value, 'pruneIntervalMs', context);
-  if (interval > 2_147_483_647) {
-    throw invalidArgument(context, 'pruneIntervalMs must be at most 2147483647');
-  }
-  return interval;
 }

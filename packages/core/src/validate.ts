@@ -297,6 +297,47 @@ function describeType(value: unknown): string {
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
+/** The longest delay a Node.js timer takes, in ms: 2^31 - 1. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** The bounds of an integer option, for {@link checkIntegerOption}. */
+export interface IntegerOptionBounds<F extends number | undefined> {
+  /** `0` for a non-negative option, `1` for a positive one. */
+  min: 0 | 1;
+  /** The largest value accepted. */
+  max: number;
+  /** What an absent (`undefined`) option stands for. */
+  fallback: F;
+}
+
+/**
+ * Checks an integer option of a store, such as a timeout in ms: a safe integer from `min` to
+ * `max`, or `undefined` for the fallback.
+ *
+ * @throws {@link SessionStoreError} `INVALID_ARGUMENT` naming the option otherwise.
+ */
+export function checkIntegerOption<F extends number | undefined>(
+  value: unknown,
+  name: string,
+  bounds: IntegerOptionBounds<F>,
+  context: ArgumentContext,
+): number | F {
+  if (value === undefined) {
+    return bounds.fallback;
+  }
+
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < bounds.min) {
+    const kind = bounds.min === 0 ? 'a non-negative' : 'a positive';
+    throw invalidArgument(context, `${name} must be ${kind} integer`);
+  }
+
+  if (value > bounds.max) {
+    throw invalidArgument(context, `${name} must be at most ${bounds.max}`);
+  }
+
+  return value;
+}
+
 /** Builds the `INVALID_ARGUMENT` error every check throws. */
 export function invalidArgument(context: ArgumentContext, problem: string): SessionStoreError {
   return new SessionStoreError(
