@@ -2,8 +2,10 @@ import {
   type ArgumentContext,
   COMMON_STORE_OPTION_NAMES,
   type CommonStoreOptions,
+  checkIntegerOption,
   checkOptionNames,
   invalidArgument,
+  MAX_TIMER_MS,
   type RecordKey,
   type RecordWrite,
   type Session,
@@ -51,7 +53,6 @@ const STORE = '@sessionstore/mongodb';
 /** The default of {@link MongoSessionStoreOptions.operationTimeoutMs}: 2 seconds. */
 export const DEFAULT_OPERATION_TIMEOUT_MS = 2000;
 
-const MAX_TIMER_MS = 2_147_483_647;
 const DUPLICATE_KEY = 11000;
 
 /** Where the store finds MongoDB: exactly one of `client`, `db` or `url`. */
@@ -609,16 +610,8 @@ function checkAcknowledged(collection: Collection<SessionDocument>, context: Arg
 }
 
 function checkTimeout(value: unknown, context: ArgumentContext): number {
-  if (value === undefined) {
-    return DEFAULT_OPERATION_TIMEOUT_MS;
-  }
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidArgument(context, 'operationTimeoutMs must be a positive integer');
-  }
-  if (value > MAX_TIMER_MS) {
-    throw invalidArgument(context, `operationTimeoutMs must be at most ${MAX_TIMER_MS}`);
-  }
-  return value;
+  const bounds = { min: 1, max: MAX_TIMER_MS, fallback: DEFAULT_OPERATION_TIMEOUT_MS } as const;
+  return checkIntegerOption(value, 'operationTimeoutMs', bounds, context);
 }
 
 function checkBoolean(value: unknown, name: string, context: ArgumentContext): boolean {

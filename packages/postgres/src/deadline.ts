@@ -1,6 +1,3 @@
-/** The longest delay `setTimeout` keeps; a larger one fires at once. */
-export const MAX_TIMER_MS = 2_147_483_647;
-
 /**
  * What a call was waiting for when its bound ran out:
  * - `connection`: a connection from the pool (a free one, or a new one being opened);

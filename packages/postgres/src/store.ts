@@ -2,8 +2,10 @@ import {
   type ArgumentContext,
   COMMON_STORE_OPTION_NAMES,
   type CommonStoreOptions,
+  checkIntegerOption,
   checkOptionNames,
   invalidArgument,
+  MAX_TIMER_MS,
   type RecordKey,
   type RecordWrite,
   type Session,
@@ -13,7 +15,7 @@ import {
   type StoredSession,
 } from '@sessionstore/core';
 import pg from 'pg';
-import { Deadline, MAX_TIMER_MS, QueryTimeoutError } from './deadline.js';
+import { Deadline, QueryTimeoutError } from './deadline.js';
 import { toPostgresError } from './errors.js';
 import {
   buildStatements,
@@ -491,16 +493,7 @@ function checkTimeout(
   fallback: number,
   context: ArgumentContext,
 ): number {
-  if (value === undefined) {
-    return fallback;
-  }
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidArgument(context, `${name} must be a positive integer`);
-  }
-  if (value > MAX_TIMER_MS) {
-    throw invalidArgument(context, `${name} must be at most ${MAX_TIMER_MS}`);
-  }
-  return value;
+  return checkIntegerOption(value, name, { min: 1, max: MAX_TIMER_MS, fallback }, context);
 }
 
 /** The `statement_timeout` of the store's own sessions, in ms; see its constant above. */

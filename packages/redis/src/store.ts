@@ -3,8 +3,10 @@ import {
   type Clock,
   COMMON_STORE_OPTION_NAMES,
   type CommonStoreOptions,
+  checkIntegerOption,
   checkOptionNames,
   invalidArgument,
+  MAX_TIMER_MS,
   type RecordKey,
   type RecordWrite,
   type Session,
@@ -631,31 +633,17 @@ function checkOptionsObject(options: RedisSessionStoreOptions): RedisSessionStor
 }
 
 function checkTimeout(value: unknown, context: ArgumentContext): number {
-  if (value === undefined) {
-    return DEFAULT_COMMAND_TIMEOUT_MS;
-  }
-
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidArgument(context, 'commandTimeoutMs must be a positive integer');
-  }
-
-  if (value > 2_147_483_647) {
-    throw invalidArgument(context, 'commandTimeoutMs must be at most 2147483647');
-  }
-
-  return value;
+  const bounds = { min: 1, max: MAX_TIMER_MS, fallback: DEFAULT_COMMAND_TIMEOUT_MS } as const;
+  return checkIntegerOption(value, 'commandTimeoutMs', bounds, context);
 }
 
 function checkGrace(value: unknown, context: ArgumentContext): number {
-  if (value === undefined) {
-    return DEFAULT_KEY_EXPIRY_GRACE_MS;
-  }
-
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidArgument(context, 'keyExpiryGraceMs must be a non-negative integer');
-  }
-
-  return value;
+  const bounds = {
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    fallback: DEFAULT_KEY_EXPIRY_GRACE_MS,
+  } as const;
+  return checkIntegerOption(value, 'keyExpiryGraceMs', bounds, context);
 }
 
 function checkClient(client: unknown, context: ArgumentContext): RedisClient {

@@ -3,8 +3,10 @@ import {
   type ArgumentContext,
   COMMON_STORE_OPTION_NAMES,
   type CommonStoreOptions,
+  checkIntegerOption,
   checkOptionNames,
   invalidArgument,
+  MAX_TIMER_MS,
   type RecordKey,
   type RecordWrite,
   type Session,
@@ -437,16 +439,8 @@ function isDeclaredAs(column: ColumnInfo | undefined, name: (typeof COLUMNS)[num
 }
 
 function checkBusyTimeout(value: unknown, context: ArgumentContext): number | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidArgument(context, 'busyTimeoutMs must be a non-negative integer');
-  }
-  if (value > 2_147_483_647) {
-    throw invalidArgument(context, 'busyTimeoutMs must be at most 2147483647');
-  }
-  return value;
+  const bounds = { min: 0, max: MAX_TIMER_MS, fallback: undefined } as const;
+  return checkIntegerOption(value, 'busyTimeoutMs', bounds, context);
 }
 
 function checkDatabase(
