@@ -1,3 +1,4 @@
+export { CallTimer, type TimedCall } from './call-timer.js';
 export {
   type CodecContext,
   DEFAULT_MAX_SESSION_BYTES,

@@ -295,6 +295,18 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     this.#pruneTimer.unref();
   }
 
+  /**
+   * Reports a stored record that the backend's own layout makes unreadable (an expiry the
+   * adapter cannot parse, say), as the store reports a record that cannot be decoded: a
+   * `corrupt-record` warning through the logger. The adapter then treats it as absent.
+   *
+   * @param method - the public method that met the record, for example `"get()"`.
+   * @param problem - what is wrong, completing "skipped a stored record that ...".
+   */
+  protected reportCorruptRecord(key: RecordKey, method: string, problem: string): void {
+    this.#reportUnreadable('corrupt-record', key, this.#context(method), problem);
+  }
+
   /** Reports an event through the logger; a logger that throws or rejects is ignored. */
   protected report(level: 'warn' | 'error', message: string, event: SessionStoreEvent): void {
     try {
