@@ -12,7 +12,13 @@
 // from the same factory, so the two share no connection.
 
 import { randomBytes } from 'node:crypto';
-import { RedisSessionStore, recordField, userKeys } from '@sessionstore/redis';
+import {
+  parseStoredValue,
+  RedisSessionStore,
+  recordField,
+  storedValue,
+  userKeys,
+} from '@sessionstore/redis';
 import { Redis } from 'ioredis';
 
 /** @typedef {import('@sessionstore/conformance').ConformanceHarness} ConformanceHarness */
@@ -113,7 +119,12 @@ export function createRedisHarness(settings = {}) {
       async writeRawRecord(store, userId, sessionId, record, expiresAtMs) {
         const redis = shared();
         const keys = userKeys(prefixOf(store), userId);
-        await redis.hset(keys.sessions, recordField(sessionId), record);
+        const field = recordField(sessionId);
+        // Like a backend's own row update: the record and expiry change, the lock version stays.
+        const existing = await redis.hget(keys.sessions, field);
+        const lockVersion =
+          existing === null ? null : (parseStoredValue(existing)?.lockVersion ?? null);
+        await redis.hset(keys.sessions, field, storedValue(record, expiresAtMs, lockVersion));
         await redis.zadd(keys.index, expiresAtMs, sessionId);
         const [, lastMs] = await redis.zrange(keys.index, -1, -1, 'WITHSCORES');
         await redis.pexpireat(keys.index, Number(lastMs));
@@ -122,7 +133,8 @@ export function createRedisHarness(settings = {}) {
 
       async readRawRecord(store, userId, sessionId) {
         const keys = userKeys(prefixOf(store), userId);
-        return shared().hget(keys.sessions, recordField(sessionId));
+        const value = await shared().hget(keys.sessions, recordField(sessionId));
+        return value === null ? null : (parseStoredValue(value)?.record ?? value);
       },
     },
   };

@@ -1,11 +1,12 @@
 export {
   DEFAULT_PREFIX,
   encodeUserTag,
-  LOCK_VERSION_FIELD_PREFIX,
-  lockVersionField,
   MAX_PREFIX_BYTES,
+  parseStoredValue,
   RECORD_FIELD_PREFIX,
   recordField,
+  type StoredValue,
+  storedValue,
   type UserKeys,
   userKeys,
 } from './keys.js';

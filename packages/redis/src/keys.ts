@@ -14,9 +14,6 @@ export const MAX_PREFIX_BYTES = 256;
 /** Where a session's record lives inside the user's sessions hash: `r:` and the session id. */
 export const RECORD_FIELD_PREFIX = 'r:';
 
-/** Where a session's lock version lives inside the user's sessions hash: `v:` and the id. */
-export const LOCK_VERSION_FIELD_PREFIX = 'v:';
-
 const INDEX_SUFFIX = ':index';
 const SESSIONS_SUFFIX = ':sessions';
 
@@ -24,7 +21,10 @@ const SESSIONS_SUFFIX = ':sessions';
 export interface UserKeys {
   /** A sorted set of the user's session ids, each scored by its `expiresAtMs`. */
   index: string;
-  /** A hash of `r:<sessionId>` to the record text and `v:<sessionId>` to its lock version. */
+  /**
+   * A hash of `r:<sessionId>` to the session's stored value: its expiry, its lock version and
+   * its record (see {@link storedValue}).
+   */
   sessions: string;
 }
 
@@ -55,6 +55,11 @@ export function userKeysOf(prefix: string, userKey: string): UserKeys {
   return { index: `${base}${INDEX_SUFFIX}`, sessions: `${base}${SESSIONS_SUFFIX}` };
 }
 
+/** The sessions key of {@link userKeysOf} alone, for the reads that need no other. */
+export function sessionsKeyOf(prefix: string, userKey: string): string {
+  return `${prefix}{${encodeUserTag(userKey)}}${SESSIONS_SUFFIX}`;
+}
+
 /**
  * The keys that hold a user's sessions in a store with the given prefix, for operators and
  * tests that inspect Redis directly.
@@ -80,9 +85,81 @@ export function recordField(sessionId: string): string {
   return `${RECORD_FIELD_PREFIX}${sessionId}`;
 }
 
-/** The hash field that holds a session's lock version: `v:<sessionId>`. */
-export function lockVersionField(sessionId: string): string {
-  return `${LOCK_VERSION_FIELD_PREFIX}${sessionId}`;
+/** A session's stored value, taken apart by {@link parseStoredValue}. */
+export interface StoredValue {
+  /** When the session expires, in ms since the epoch on the store's clock. */
+  expiresAtMs: number;
+  /** The lock version of the stored copy, or `null` when it has none. */
+  lockVersion: number | null;
+  /** The record: the encoded session, or its signed envelope. */
+  record: string;
+}
+
+/** The longest expiry a stored value may carry: a safe integer has at most 16 digits. */
+const MAX_EXPIRY_DIGITS = 16;
+
+/**
+ * The value a session's hash field holds: `<expiresAtMs>:<lockVersion>:<record>`, the lock
+ * version empty when the session has none. Keeping the expiry in front of the record lets a
+ * read decide liveness from the one value it fetches, and lets the scripts check a
+ * compare-and-set without reading a second field.
+ *
+ * @param record - the encoded session or its signed envelope.
+ * @param expiresAtMs - a non-negative integer number of ms since the epoch.
+ * @param lockVersion - the stored copy's lock version, or `null`.
+ *
+ * @example
+ * ```ts
+ * storedValue('{"id":"s1","userId":7}', 1767225600000, 3);
+ * // '1767225600000:3:{"id":"s1","userId":7}'
+ * ```
+ */
+export function storedValue(
+  record: string,
+  expiresAtMs: number,
+  lockVersion: number | null,
+): string {
+  return `${expiresAtMs}:${lockVersion ?? ''}:${record}`;
+}
+
+/**
+ * Takes a stored value apart.
+ *
+ * @returns the parts, or `null` when the value is not in the form {@link storedValue} writes.
+ */
+export function parseStoredValue(value: string): StoredValue | null {
+  const expiryEnd = value.indexOf(':');
+  if (expiryEnd < 1 || expiryEnd > MAX_EXPIRY_DIGITS) {
+    return null;
+  }
+  const versionEnd = value.indexOf(':', expiryEnd + 1);
+  if (versionEnd < 0) {
+    return null;
+  }
+
+  const expiresAtMs = digitsValue(value, 0, expiryEnd);
+  const hasLockVersion = versionEnd > expiryEnd + 1;
+  const lockVersion = hasLockVersion ? digitsValue(value, expiryEnd + 1, versionEnd) : null;
+  if (expiresAtMs === null || (hasLockVersion && lockVersion === null)) {
+    return null;
+  }
+  return { expiresAtMs, lockVersion, record: value.slice(versionEnd + 1) };
+}
+
+/** The integer written in `text[start, end)` in ASCII digits, or `null` if it is not one. */
+function digitsValue(text: string, start: number, end: number): number | null {
+  if (end - start > MAX_EXPIRY_DIGITS) {
+    return null;
+  }
+  let value = 0;
+  for (let position = start; position < end; position++) {
+    const digit = text.charCodeAt(position) - 48;
+    if (digit < 0 || digit > 9) {
+      return null;
+    }
+    value = value * 10 + digit;
+  }
+  return Number.isSafeInteger(value) ? value : null;
 }
 
 /**

@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 /**
  * A Lua script the store runs with `EVALSHA`, sending the source again on `NOSCRIPT`.
  * Every script takes the user's two keys as `KEYS[1]` (the index sorted set) and `KEYS[2]`
- * (the sessions hash), so each call touches one hash slot.
+ * (the sessions hash), so each call touches one hash slot. The writes are scripts, since each
+ * makes several changes that must happen together; reads and `deleteAll` are single plain
+ * commands (`HGET`, `HGETALL`, `DEL`), which are as atomic and cost Redis less.
  */
 export interface RedisScript {
   /** A name for messages and tests. */
@@ -25,11 +27,10 @@ export interface RedisScript {
 const PRELUDE = `
 local function dropExpired(index, sessions, nowArg)
   local expired = redis.call('ZRANGEBYSCORE', index, '-inf', nowArg)
-  for first = 1, #expired, 500 do
+  for first = 1, #expired, 1000 do
     local fields = {}
-    for position = first, math.min(first + 499, #expired) do
+    for position = first, math.min(first + 999, #expired) do
       fields[#fields + 1] = 'r:' .. expired[position]
-      fields[#fields + 1] = 'v:' .. expired[position]
     end
     redis.call('HDEL', sessions, unpack(fields))
   end
@@ -58,93 +59,70 @@ function defineScript(name: string, body: string, helpers = false): RedisScript 
   return Object.freeze({ name, lua, sha: createHash('sha1').update(lua).digest('hex') });
 }
 
-/** ARGV: sessionId, nowMs. Returns the record when the session is live, else nil. */
-export const GET_SCRIPT = defineScript(
-  'get',
-  `
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) <= tonumber(ARGV[2]) then
-  return false
-end
-return redis.call('HGET', KEYS[2], 'r:' .. ARGV[1])
-`,
-);
-
 /**
- * ARGV: sessionId, record, nowMs, expiresAtMs, expectedLockVersion (or ''), lockVersion (or
- * ''), keyExpiryGraceMs. Applies the compare-and-set, drops the user's expired sessions, writes the record,
- * its lock version and its index entry, and sets both keys to expire with the last session.
- * Returns 1 when written, 0 when the compare-and-set failed and nothing changed.
+ * ARGV: sessionId, stored value (`<expiresAtMs>:<lockVersion>:<record>`, see `storedValue`),
+ * nowMs, expiresAtMs, expectedLockVersion (or ''), keyExpiryGraceMs. Applies the
+ * compare-and-set against the expiry and lock version at the front of the stored value,
+ * drops the user's expired sessions, and writes the value and its index entry. Returns 1
+ * when written, 0 when the compare-and-set failed and nothing changed.
+ *
+ * The keys' expiry is only ever extended here, and only when the keys would otherwise end
+ * less than the grace after this session: then both are set to end twice the grace after
+ * it. A user whose session is refreshed on every request thus costs two `PEXPIRE` calls
+ * once per grace period rather than on every write, and the keys end between one and two
+ * grace periods after the last session (later when a session's expiry was shortened, until
+ * a delete or prune recomputes it from the last session).
  */
 export const UPSERT_SCRIPT = defineScript(
   'upsert',
   `
 local index, sessions = KEYS[1], KEYS[2]
 local sessionId, nowMs, expected = ARGV[1], tonumber(ARGV[3]), ARGV[5]
+local field = 'r:' .. sessionId
 if expected ~= '' then
-  local score = redis.call('ZSCORE', index, sessionId)
-  local live = score and tonumber(score) > nowMs
+  local current = redis.call('HGET', sessions, field)
+  local expiresAt, version
+  if current then
+    expiresAt, version = string.match(current, '^(%d+):(%d*):')
+  end
+  local live = expiresAt ~= nil and tonumber(expiresAt) > nowMs
   if expected == '0' then
     if live then
       return 0
     end
-  elseif not live or redis.call('HGET', sessions, 'v:' .. sessionId) ~= expected then
+  elseif not live or version ~= expected then
     return 0
   end
 end
 dropExpired(index, sessions, ARGV[3])
-redis.call('HSET', sessions, 'r:' .. sessionId, ARGV[2])
-if ARGV[6] == '' then
-  redis.call('HDEL', sessions, 'v:' .. sessionId)
-else
-  redis.call('HSET', sessions, 'v:' .. sessionId, ARGV[6])
-end
+redis.call('HSET', sessions, field, ARGV[2])
 redis.call('ZADD', index, ARGV[4], sessionId)
-expireWithLastSession(index, sessions, nowMs, tonumber(ARGV[7]))
+local graceMs = tonumber(ARGV[6])
+local neededMs = tonumber(ARGV[4]) - nowMs + graceMs
+if redis.call('PTTL', sessions) < neededMs then
+  local ttlArg = string.format('%.0f', neededMs + graceMs)
+  redis.call('PEXPIRE', index, ttlArg)
+  redis.call('PEXPIRE', sessions, ttlArg)
+end
 return 1
 `,
   true,
 );
 
 /**
- * ARGV: sessionId, nowMs, keyExpiryGraceMs. Removes the session, drops the user's expired sessions and
- * deletes both keys when nothing is left. Returns 1.
+ * ARGV: sessionId, nowMs, keyExpiryGraceMs. Removes the session, drops the user's expired
+ * sessions and deletes both keys when nothing is left. Returns 1.
  */
 export const DELETE_SCRIPT = defineScript(
   'delete',
   `
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], 'r:' .. ARGV[1], 'v:' .. ARGV[1])
+redis.call('HDEL', KEYS[2], 'r:' .. ARGV[1])
 dropExpired(KEYS[1], KEYS[2], ARGV[2])
 expireWithLastSession(KEYS[1], KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[3]))
 return 1
 `,
   true,
-);
-
-/** ARGV: nowMs. Returns the live sessions as a flat list: id, record, id, record, ... */
-export const GET_ALL_SCRIPT = defineScript(
-  'getAll',
-  `
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')
-local found = {}
-for _, sessionId in ipairs(ids) do
-  local record = redis.call('HGET', KEYS[2], 'r:' .. sessionId)
-  if record then
-    found[#found + 1] = sessionId
-    found[#found + 1] = record
-  end
-end
-return found
-`,
-);
-
-/** No ARGV. Deletes both keys of the user. Returns how many keys existed. */
-export const DELETE_ALL_SCRIPT = defineScript(
-  'deleteAll',
-  `
-return redis.call('DEL', KEYS[1], KEYS[2])
-`,
 );
 
 /**

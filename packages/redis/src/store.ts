@@ -1,5 +1,6 @@
 import {
   type ArgumentContext,
+  CallTimer,
   type Clock,
   COMMON_STORE_OPTION_NAMES,
   type CommonStoreOptions,
@@ -14,25 +15,23 @@ import {
   SessionStoreError,
   type StoredRecord,
   type StoredSession,
+  type TimedCall,
 } from '@sessionstore/core';
 import { type Cluster, Redis } from 'ioredis';
 import {
   checkPrefix,
   DEFAULT_PREFIX,
   indexKeyPattern,
+  parseStoredValue,
+  RECORD_FIELD_PREFIX,
+  recordField,
+  sessionsKeyOf,
+  storedValue,
   type UserKeys,
   userKeysFromIndexKey,
   userKeysOf,
 } from './keys.js';
-import {
-  DELETE_ALL_SCRIPT,
-  DELETE_SCRIPT,
-  GET_ALL_SCRIPT,
-  GET_SCRIPT,
-  PRUNE_SCRIPT,
-  type RedisScript,
-  UPSERT_SCRIPT,
-} from './scripts.js';
+import { DELETE_SCRIPT, PRUNE_SCRIPT, type RedisScript, UPSERT_SCRIPT } from './scripts.js';
 
 const STORE_NAME = '@sessionstore/redis';
 
@@ -163,7 +162,8 @@ class NotConnectedError extends Error {
 /**
  * A session store on Redis or Redis Cluster, through ioredis. Each user's sessions live in
  * two keys that share one hash tag: a sorted set of session ids scored by expiry, and a hash
- * of records and lock versions. Every call is one Lua script, run by SHA, on one slot.
+ * of each session's expiry, lock version and record. Every call is one command on one slot:
+ * a Lua script, run by SHA, for writes; `HGET`, `HGETALL` or `DEL` for the rest.
  *
  * @typeParam S - the session type.
  *
@@ -183,6 +183,8 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   readonly #ownsClient: boolean;
   readonly #prefix: string;
   readonly #commandTimeoutMs: number;
+  /** The time bound of every call waiting for Redis or for its reply. */
+  readonly #calls: CallTimer;
   readonly #keyExpiryGraceArg: string;
   readonly #clock: Clock;
   #readiness: { promise: Promise<void>; stop: () => void } | undefined;
@@ -191,8 +193,6 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   /** The epoch of the last connection the store dropped for not answering. */
   #droppedEpoch = -1;
   #lastForcedReconnectMs = Number.NEGATIVE_INFINITY;
-  /** Calls that are waiting for Redis or for their reply. */
-  #callsInFlight = 0;
   /**
    * The latest error the connection reported since it was last ready, told to a call that
    * fails while waiting for it. See {@link #noteConnectionError} for when it is known.
@@ -215,6 +215,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     });
     this.#prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX, context);
     this.#commandTimeoutMs = checkTimeout(options.commandTimeoutMs, context);
+    this.#calls = new CallTimer(this.#commandTimeoutMs);
     this.#keyExpiryGraceArg = String(checkGrace(options.keyExpiryGraceMs, context));
     this.#clock = options.clock ?? Date.now;
     if (options.client !== undefined && options.url !== undefined) {
@@ -223,7 +224,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     this.#ownsClient = options.client === undefined;
     this.#client =
       options.client === undefined
-        ? openClient(options.url, this.#commandTimeoutMs, context, () => this.#shouldReconnect())
+        ? openClient(options.url, context, () => this.#shouldReconnect())
         : checkClient(options.client, context);
     if (this.#ownsClient) {
       this.#watchOwnedConnection(this.#client as Redis);
@@ -241,22 +242,23 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     return this.#client;
   }
 
-  protected override async readRecord(key: RecordKey, nowMs: number): Promise<string | null> {
-    const keys = userKeysOf(this.#prefix, key.userKey);
-    const reply = await this.#run(GET_SCRIPT, keys, [key.sessionId, String(nowMs)]);
+  protected override readRecord(key: RecordKey, nowMs: number): Promise<string | null> {
+    const sessions = sessionsKeyOf(this.#prefix, key.userKey);
+    const field = recordField(key.sessionId);
 
-    return typeof reply === 'string' ? reply : null;
+    return this.#send(() => this.#client.hget(sessions, field)).then((value) =>
+      value === null ? null : this.#liveRecord(value, key, nowMs, 'get()'),
+    );
   }
 
   protected override async writeRecord(write: RecordWrite): Promise<boolean> {
     const keys = userKeysOf(this.#prefix, write.userKey);
     const reply = await this.#run(UPSERT_SCRIPT, keys, [
       write.sessionId,
-      write.record,
+      storedValue(write.record, write.expiresAtMs, write.lockVersion),
       String(write.nowMs),
       String(write.expiresAtMs),
       write.expectedLockVersion === undefined ? '' : String(write.expectedLockVersion),
-      write.lockVersion === null ? '' : String(write.lockVersion),
       this.#keyExpiryGraceArg,
     ]);
 
@@ -276,14 +278,40 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     userKey: string,
     nowMs: number,
   ): Promise<StoredRecord[]> {
-    const keys = userKeysOf(this.#prefix, userKey);
-    const reply = await this.#run(GET_ALL_SCRIPT, keys, [String(nowMs)]);
+    const sessions = sessionsKeyOf(this.#prefix, userKey);
+    const fields = await this.#send(() => this.#client.hgetall(sessions));
 
-    return pairsToRecords(reply);
+    const records: StoredRecord[] = [];
+    for (const [field, value] of Object.entries(fields)) {
+      if (!field.startsWith(RECORD_FIELD_PREFIX)) {
+        continue;
+      }
+      const key = { userKey, sessionId: field.slice(RECORD_FIELD_PREFIX.length) };
+      const record = this.#liveRecord(value, key, nowMs, 'getAll()');
+      if (record !== null) {
+        records.push({ sessionId: key.sessionId, record });
+      }
+    }
+    return records;
   }
 
   protected override async deleteUserRecords(userKey: string): Promise<void> {
-    await this.#run(DELETE_ALL_SCRIPT, userKeysOf(this.#prefix, userKey), []);
+    const { index, sessions } = userKeysOf(this.#prefix, userKey);
+    await this.#send(() => this.#client.del(index, sessions));
+  }
+
+  /**
+   * The record of a stored value when its session is live at `nowMs`, else `null`. A value
+   * whose expiry cannot be read is reported as corrupt and treated as absent: without an
+   * expiry, the store cannot tell that it is live.
+   */
+  #liveRecord(value: string, key: RecordKey, nowMs: number, method: string): string | null {
+    const stored = parseStoredValue(value);
+    if (stored === null) {
+      this.reportCorruptRecord(key, method, 'has no readable expiry');
+      return null;
+    }
+    return stored.expiresAtMs > nowMs ? stored.record : null;
   }
 
   /**
@@ -380,9 +408,22 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
    */
   #run(script: RedisScript, keys: UserKeys, args: string[]): Promise<unknown> {
     const keyList = [keys.index, keys.sessions];
-    return this.#bounded(async (expired) => {
-      await this.#connected();
-      return this.#evaluate(script, keyList, args, expired);
+    return this.#send((call) => this.#evaluate(script, keyList, args, call));
+  }
+
+  /**
+   * Sends one command within the time bound, as {@link #run} does for a script. When the
+   * client is ready, the command goes out at once, with no wait in between.
+   */
+  #send<T>(command: (call: TimedCall) => Promise<T>): Promise<T> {
+    return this.#bounded((call) => {
+      if (this.#isReady()) {
+        return command(call);
+      }
+      return this.#connected().then(() => {
+        this.#assertInTime(call);
+        return command(call);
+      });
     });
   }
 
@@ -397,26 +438,26 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   }
 
   /** `EVALSHA`, then `EVAL` of the source when the server does not know the script. */
-  async #evaluate(
+  #evaluate(
     script: RedisScript,
     keys: string[],
     args: string[],
-    expired: () => boolean,
+    call: TimedCall,
   ): Promise<unknown> {
-    this.#assertInTime(expired);
-    try {
-      return await this.#client.evalsha(script.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!isNoScriptError(error)) {
-        throw error;
-      }
-      this.#assertInTime(expired);
-      return this.#client.eval(script.lua, keys.length, ...keys, ...args);
-    }
+    return this.#client
+      .evalsha(script.sha, keys.length, ...keys, ...args)
+      .catch((error: unknown) => {
+        if (!isNoScriptError(error)) {
+          throw error;
+        }
+        this.#assertInTime(call);
+        return this.#client.eval(script.lua, keys.length, ...keys, ...args);
+      });
   }
 
-  #assertInTime(expired: () => boolean): void {
-    if (expired()) {
+  /** Stops a call whose bound ran out while it waited: it must send nothing any more. */
+  #assertInTime(call: TimedCall): void {
+    if (call.expired) {
       throw new CommandTimeoutError(this.#commandTimeoutMs);
     }
   }
@@ -522,7 +563,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
    * connects again.
    */
   #shouldReconnect(): boolean {
-    return this.#callsInFlight > 0 && !this.closed;
+    return this.#calls.pending > 0 && !this.closed;
   }
 
   /** True when the client can send commands now: it is ready, on a connection not dropped. */
@@ -595,29 +636,37 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
 
   /**
    * Rejects with a {@link CommandTimeoutError} when `work` takes longer than the bound. The
-   * work is told, through `expired`, whether the bound has run out, so it can stop before
-   * sending anything. On the store's own connection, a bound that runs out while the
-   * connection was ready throughout drops that connection (see {@link #dropIfUnanswered}).
-   * The timer is not unref()ed: while a call is pending it keeps the process alive, for at
-   * most the bound, even when the socket it waits on is unref()ed.
+   * work is handed its {@link TimedCall}, whose `expired` says whether the bound has run out,
+   * so it can stop before sending anything. On the store's own connection, a bound that runs
+   * out while the connection was ready throughout drops that connection (see
+   * {@link #dropIfUnanswered}). Every call shares one timer (see `CallTimer`), which keeps
+   * the process alive while a call is pending, for at most the bound, even when the socket
+   * it waits on is unref()ed.
    */
-  #bounded<T>(work: (expired: () => boolean) => Promise<T>): Promise<T> {
-    const timeoutMs = this.#commandTimeoutMs;
+  #bounded<T>(work: (call: TimedCall) => Promise<T>): Promise<T> {
     const epochAtStart = this.#ownsClient && this.#isReady() ? this.#connectionEpoch : undefined;
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        this.#dropIfUnanswered(epochAtStart);
-        reject(new CommandTimeoutError(timeoutMs, this.#connectionError));
-      }, timeoutMs);
-    });
 
-    this.#callsInFlight += 1;
-    return Promise.race([work(() => timedOut), timeout]).finally(() => {
-      this.#callsInFlight -= 1;
-      clearTimeout(timer);
+    return new Promise<T>((resolve, reject) => {
+      const call = this.#calls.start(() => {
+        this.#dropIfUnanswered(epochAtStart);
+        reject(new CommandTimeoutError(this.#commandTimeoutMs, this.#connectionError));
+      });
+      let pending: Promise<T>;
+      try {
+        pending = work(call);
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      pending.then(
+        (value) => {
+          call.finish();
+          resolve(value);
+        },
+        (error: unknown) => {
+          call.finish();
+          reject(error);
+        },
+      );
     });
   }
 }
@@ -668,7 +717,6 @@ function checkClient(client: unknown, context: ArgumentContext): RedisClient {
  */
 function openClient(
   url: unknown,
-  commandTimeoutMs: number,
   context: ArgumentContext,
   shouldReconnect: () => boolean,
 ): Redis {
@@ -682,7 +730,6 @@ function openClient(
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: commandTimeoutMs,
       keepAlive: KEEPALIVE_INITIAL_DELAY_MS,
       retryStrategy: (attempt) => (shouldReconnect() ? Math.min(50 * 2 ** attempt, 2000) : null),
     });
@@ -808,16 +855,4 @@ function withoutCommandArguments(error: Error): Error {
 /** The options that make `error` the cause of a new error, when there is one. */
 function causeOption(error: Error | undefined): ErrorOptions | undefined {
   return error === undefined ? undefined : { cause: error };
-}
-
-function pairsToRecords(reply: unknown): StoredRecord[] {
-  if (!Array.isArray(reply)) {
-    return [];
-  }
-
-  const records: StoredRecord[] = [];
-  for (let position = 0; position + 1 < reply.length; position += 2) {
-    records.push({ sessionId: String(reply[position]), record: String(reply[position + 1]) });
-  }
-  return records;
 }

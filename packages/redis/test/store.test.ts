@@ -1,5 +1,5 @@
-import { SessionStoreError, type StoredSession } from '@sessionstore/core';
-import { RedisSessionStore, userKeys } from '@sessionstore/redis';
+import { SessionStoreError, type SessionStoreEvent, type StoredSession } from '@sessionstore/core';
+import { parseStoredValue, RedisSessionStore, storedValue, userKeys } from '@sessionstore/redis';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from './support/clock.js';
@@ -69,6 +69,7 @@ describe('the per-user index', () => {
 
     expect((await client.zrange(keys.index, 0, -1)).sort()).toEqual(['live-1', 'live-2']);
     expect((await client.hkeys(keys.sessions)).sort()).toEqual(['r:live-1', 'r:live-2']);
+    expect(await store.getAll(8)).toHaveLength(2);
     await store.close();
   });
 
@@ -121,13 +122,51 @@ describe('key expiry', () => {
     }
   });
 
-  it('adds keyExpiryGraceMs, 60 s by default, to the key expiry', async () => {
+  it('sets the keys to end twice keyExpiryGraceMs (60 s by default) after a new last session', async () => {
     const { store } = openStore();
     await store.upsert({ id: 's', userId: 13 }, 10);
 
     const ttlMs = await client.pttl(userKeys(store.prefix, 13).index);
-    expect(ttlMs).toBeGreaterThan(65_000);
-    expect(ttlMs).toBeLessThanOrEqual(70_000);
+    expect(ttlMs).toBeGreaterThan(125_000);
+    expect(ttlMs).toBeLessThanOrEqual(130_000);
+    await store.close();
+  });
+
+  it('leaves the key expiry alone on a write while it still covers the session by the grace', async () => {
+    const clock = new TestClock();
+    const { store } = openStore(clock, 10_000);
+    const keys = userKeys(store.prefix, 15);
+    await store.upsert({ id: 's', userId: 15 }, 100);
+    await client.pexpire(keys.sessions, 115_000);
+    await client.pexpire(keys.index, 115_000);
+
+    // Still 5 s more than the 110 s the keys must last: no change.
+    clock.advance(1_000);
+    await store.upsert({ id: 's', userId: 15 }, 100);
+    expect(await client.pttl(keys.sessions)).toBeLessThanOrEqual(115_000);
+
+    // 1 s short of the grace after the session: extended to twice the grace after it.
+    await client.pexpire(keys.sessions, 109_000);
+    await store.upsert({ id: 's', userId: 15 }, 100);
+    for (const key of [keys.index, keys.sessions]) {
+      const ttlMs = await client.pttl(key);
+      expect(ttlMs).toBeGreaterThan(115_000);
+      expect(ttlMs).toBeLessThanOrEqual(120_000);
+    }
+    await store.close();
+  });
+
+  it('recomputes the key expiry from the last session on delete', async () => {
+    const { store } = openStore(new TestClock(), 1_000);
+    const keys = userKeys(store.prefix, 16);
+    await store.upsert({ id: 'long', userId: 16 }, 600);
+    await store.upsert({ id: 'short', userId: 16 }, 30);
+
+    await store.delete('long', 16);
+
+    const ttlMs = await client.pttl(keys.sessions);
+    expect(ttlMs).toBeGreaterThan(25_000);
+    expect(ttlMs).toBeLessThanOrEqual(31_000);
     await store.close();
   });
 
@@ -164,7 +203,7 @@ describe('driver errors', () => {
   it('keeps a reply error as cause without the command arguments, which hold session ids', async () => {
     const { store } = openStore();
     const keys = userKeys(store.prefix, 15);
-    await client.set(keys.index, 'not a sorted set');
+    await client.set(keys.sessions, 'not a hash');
 
     const error = await store.get('secret-session-id-15', 15).then(
       () => undefined,
@@ -179,7 +218,7 @@ describe('driver errors', () => {
     expect(JSON.stringify(cause, Object.getOwnPropertyNames(cause))).not.toContain(
       'secret-session-id-15',
     );
-    await client.del(keys.index);
+    await client.del(keys.sessions);
     await store.close();
   });
 });
@@ -360,20 +399,88 @@ describe('options', () => {
 });
 
 describe('stored records', () => {
-  it('are JSON text that Redis tools can read', async () => {
-    const { store } = openStore();
+  it('are the expiry, the lock version and JSON text that Redis tools can read', async () => {
+    const clock = new TestClock();
+    const { store } = openStore(clock);
     await store.upsert({ id: 's', userId: 5, lockVersion: 0, device: 'laptop' }, 60);
 
     const raw = await client.hget(userKeys(store.prefix, 5).sessions, 'r:s');
+    const [expiresAtMs, lockVersion, ...rest] = (raw ?? '').split(':');
 
-    expect(JSON.parse(raw ?? 'null')).toEqual({
+    expect(Number(expiresAtMs)).toBe(clock.now() + 60_000);
+    expect(lockVersion).toBe('1');
+    expect(JSON.parse(rest.join(':'))).toEqual({
       id: 's',
       userId: 5,
       lockVersion: 1,
       device: 'laptop',
     });
-    expect(await client.hget(userKeys(store.prefix, 5).sessions, 'v:s')).toBe('1');
     await store.close();
+  });
+
+  it('leave the lock version empty for a session that has none', async () => {
+    const { store } = openStore();
+    await store.upsert({ id: 's', userId: 6 }, 60);
+
+    const raw = await client.hget(userKeys(store.prefix, 6).sessions, 'r:s');
+
+    expect(raw).toMatch(/^\d+::\{"id":"s","userId":6\}$/);
+    await store.close();
+  });
+
+  it('treats a value whose expiry cannot be read as absent, and reports it as corrupt', async () => {
+    const events: SessionStoreEvent[] = [];
+    const store = new RedisSessionStore({
+      client,
+      prefix: `${RUN_PREFIX}corrupt:`,
+      logger: { warn: (_message, event) => events.push(event), error: () => undefined },
+    });
+    const keys = userKeys(store.prefix, 7);
+    // A record written without the expiry in front: it must not read as live forever.
+    for (const value of ['{"id":"s","userId":7}', 'x:1:{"id":"s","userId":7}', '12:x:{}']) {
+      await client.hset(keys.sessions, 'r:s', value);
+
+      expect(await store.get('s', 7)).toBeNull();
+      expect(await store.getAll(7)).toEqual([]);
+    }
+
+    expect(events.map((event) => event.type)).toEqual(Array(6).fill('corrupt-record'));
+    await client.del(keys.sessions);
+    await store.close();
+  });
+});
+
+describe('parseStoredValue', () => {
+  it('reads back what storedValue writes', () => {
+    for (const [record, expiresAtMs, lockVersion] of [
+      ['{"a":1}', 0, null],
+      ['x:y:z', 1_767_225_600_000, 7],
+      ['', Number.MAX_SAFE_INTEGER, 0],
+    ] as const) {
+      expect(parseStoredValue(storedValue(record, expiresAtMs, lockVersion))).toEqual({
+        record,
+        expiresAtMs,
+        lockVersion,
+      });
+    }
+  });
+
+  it('refuses a value without a whole-number expiry and lock version in front', () => {
+    for (const value of [
+      '',
+      '{}',
+      ':1:{}',
+      '12',
+      '12:',
+      '-1::{}',
+      '1.5::{}',
+      ' 12::{}',
+      '12:1.0:{}',
+      '99999999999999999::{}',
+      '12:99999999999999999:{}',
+    ]) {
+      expect(parseStoredValue(value), value).toBeNull();
+    }
   });
 });
 
