@@ -48,11 +48,11 @@ export function encodeSession(
   const encoder = new Encoder(context, maxSessionBytes);
   let tree: JsonValue;
   try {
-    tree = encoder.value(session, 'session');
+    tree = encoder.value(session);
   } catch (error) {
     throw error instanceof SessionStoreError
       ? error
-      : invalid(context, 'session', 'could not be read', error);
+      : invalid(context, encoder.path, 'could not be read', error);
   }
 
   const text = JSON.stringify(tree);
@@ -90,10 +90,14 @@ export function decodeSession(text: string, context: CodecContext): Record<strin
 /**
  * Builds the JSON tree of a session in one walk, checking every rule on the way. The walk
  * counts a lower bound of the text's size (every string and key costs at least its length
- * in bytes), so a session far over the limit is refused before its text is built.
+ * in bytes), so a session far over the limit is refused before its text is built. Where it
+ * is in the session is kept as a stack of keys and indexes, written out only for an error.
  */
 class Encoder {
-  readonly #ancestors = new Set<object>();
+  /** The objects and arrays from the root down to the one being walked, for cycles. */
+  readonly #ancestors: object[] = [];
+  /** The keys and indexes from the root down to the value being walked. */
+  readonly #path: (string | number)[] = [];
   readonly #context: CodecContext;
   readonly #maxSessionBytes: number;
   #minimumBytes = 0;
@@ -103,7 +107,16 @@ class Encoder {
     this.#maxSessionBytes = maxSessionBytes;
   }
 
-  value(value: unknown, path: string): JsonValue {
+  /** Where the walk is, as the error messages name it: `session.a.b[2]`. */
+  get path(): string {
+    let path = 'session';
+    for (const step of this.#path) {
+      path += typeof step === 'number' ? `[${step}]` : `.${step}`;
+    }
+    return path;
+  }
+
+  value(value: unknown): JsonValue {
     switch (typeof value) {
       case 'string':
         this.#count(value.length + 2);
@@ -112,22 +125,22 @@ class Encoder {
         return value;
       case 'number':
         if (!Number.isFinite(value)) {
-          throw invalid(this.#context, path, `is ${value}, which JSON cannot hold`);
+          throw this.#invalid(`is ${value}, which JSON cannot hold`);
         }
         return Object.is(value, -0) ? { [NUMBER_TAG]: '-0' } : value;
       case 'bigint':
         return { [BIGINT_TAG]: this.#counted(value.toString()) };
       case 'object':
-        return value === null ? null : this.#object(value, path);
+        return value === null ? null : this.#object(value);
       default:
-        throw invalid(this.#context, path, `is a ${typeof value}, which cannot be stored`);
+        throw this.#invalid(`is a ${typeof value}, which cannot be stored`);
     }
   }
 
-  #object(value: object, path: string): JsonValue {
+  #object(value: object): JsonValue {
     const prototype = Object.getPrototypeOf(value);
     if (prototype === Date.prototype) {
-      return { [DATE_TAG]: this.#date(value as Date, path) };
+      return { [DATE_TAG]: this.#date(value as Date) };
     }
 
     if (prototype === Uint8Array.prototype || Buffer.isBuffer(value)) {
@@ -138,56 +151,53 @@ class Encoder {
       };
     }
 
-    if (this.#ancestors.has(value)) {
-      throw invalid(this.#context, path, 'refers back to an object that contains it (a cycle)');
+    if (this.#ancestors.includes(value)) {
+      throw this.#invalid('refers back to an object that contains it (a cycle)');
     }
 
-    if (this.#ancestors.size >= MAX_NESTING_DEPTH) {
-      throw invalid(this.#context, path, `is nested more than ${MAX_NESTING_DEPTH} levels deep`);
+    if (this.#ancestors.length >= MAX_NESTING_DEPTH) {
+      throw this.#invalid(`is nested more than ${MAX_NESTING_DEPTH} levels deep`);
     }
 
-    this.#ancestors.add(value);
+    this.#ancestors.push(value);
     const result =
       prototype === Array.prototype
-        ? this.#array(value as unknown[], path)
-        : this.#plainObject(value, prototype, path);
-    this.#ancestors.delete(value);
+        ? this.#array(value as unknown[])
+        : this.#plainObject(value, prototype);
+    this.#ancestors.pop();
 
     return result;
   }
 
-  #date(date: Date, path: string): string {
+  #date(date: Date): string {
     const time = date.getTime();
     if (Number.isNaN(time)) {
-      throw invalid(this.#context, path, 'is an invalid Date');
+      throw this.#invalid('is an invalid Date');
     }
     return date.toISOString();
   }
 
-  #array(array: unknown[], path: string): JsonValue[] {
+  #array(array: unknown[]): JsonValue[] {
     const result: JsonValue[] = new Array(array.length);
     for (let index = 0; index < array.length; index++) {
-      const itemPath = `${path}[${index}]`;
+      this.#path.push(index);
       const item = array[index];
       if (item === undefined) {
-        throw invalid(
-          this.#context,
-          itemPath,
-          'is undefined or a hole, which an array cannot store',
-        );
+        throw this.#invalid('is undefined or a hole, which an array cannot store');
       }
-      result[index] = this.value(item, itemPath);
+      result[index] = this.value(item);
+      this.#path.pop();
     }
     return result;
   }
 
-  #plainObject(value: object, prototype: unknown, path: string): { [key: string]: JsonValue } {
+  #plainObject(value: object, prototype: unknown): { [key: string]: JsonValue } {
     if (prototype !== Object.prototype && prototype !== null) {
-      throw invalid(this.#context, path, `is ${describeObject(value)}, not a plain object`);
+      throw this.#invalid(`is ${describeObject(value)}, not a plain object`);
     }
 
     if (Object.getOwnPropertySymbols(value).length > 0) {
-      throw invalid(this.#context, path, 'has symbol-keyed properties, which cannot be stored');
+      throw this.#invalid('has symbol-keyed properties, which cannot be stored');
     }
 
     const result: { [key: string]: JsonValue } = {};
@@ -197,10 +207,16 @@ class Encoder {
         continue;
       }
       this.#count(key.length + 3);
-      const storedKey = key.startsWith('$') ? `$${key}` : key;
-      defineValue(result, storedKey, this.value(item, `${path}.${key}`));
+      this.#path.push(key);
+      const storedKey = key.charCodeAt(0) === DOLLAR ? `$${key}` : key;
+      defineValue(result, storedKey, this.value(item));
+      this.#path.pop();
     }
     return result;
+  }
+
+  #invalid(problem: string): SessionStoreError {
+    return invalid(this.#context, this.path, problem);
   }
 
   #counted(text: string): string {
@@ -219,6 +235,9 @@ class Encoder {
     }
   }
 }
+
+/** The character code of `$`. */
+const DOLLAR = 36;
 
 function fromJsonValue(value: unknown, depth: number, context: CodecContext): unknown {
   if (value === null || typeof value !== 'object') {
