@@ -140,7 +140,10 @@ export function rawPostgresApi(pool: pg.Pool, schema: string): SessionApi {
     getAll: async (userId) => {
       const { rows } = await query(
         'get_all',
-        `SELECT record FROM ${table} WHERE user_key = $1 AND expires_at_ms > $2`,
+        // Filtered by expiry only after the primary key found the user's rows, as the store
+        // does: otherwise a generic plan may read the whole table through the expiry index.
+        `SELECT record FROM (SELECT record, expires_at_ms FROM ${table} WHERE user_key = $1 ` +
+          'OFFSET 0) AS of_user WHERE expires_at_ms > $2',
         [String(userId), String(Date.now())],
       );
       return rows.map((row: { record: string }) => JSON.parse(row.record));

@@ -156,9 +156,15 @@ export function buildStatements({ qualified }: ResolvedTable): Statements {
       `SELECT record FROM ${qualified} ` +
         'WHERE user_key = $1 AND session_id = $2 AND expires_at_ms > $3',
     ),
+    // The user's rows are found by the primary key alone, and only then filtered by expiry:
+    // OFFSET 0 keeps the planner from pushing the expiry test down into the scan, where, with
+    // a generic plan or thin statistics, it would AND the primary key with the expiry index
+    // and read every live session of the table to list ten.
     getAll: statement(
       'get_all',
-      `SELECT session_id, record FROM ${qualified} WHERE user_key = $1 AND expires_at_ms > $2`,
+      'SELECT session_id, record FROM (' +
+        `SELECT session_id, record, expires_at_ms FROM ${qualified} WHERE user_key = $1 ` +
+        'OFFSET 0) AS of_user WHERE expires_at_ms > $2',
     ),
     write: statement('write', insert),
     // A new key races safely: the loser of two concurrent inserts waits for the winner's

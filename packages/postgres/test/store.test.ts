@@ -6,6 +6,7 @@ import {
   type PostgresStoreBaseOptions,
   PRUNE_BATCH_SIZE,
 } from '../src/index.js';
+import { buildStatements, resolveTable } from '../src/schema.js';
 import { dropSchemas, manualClock, openTestPool, type TestSession, uniqueName } from './support.js';
 
 let pool: pg.Pool;
@@ -210,6 +211,38 @@ describe('PostgresSessionStore against a real server', () => {
 
     expect(await store.getAll(5)).toEqual([]);
     expect(await store.get('s0', 6)).toEqual({ id: 's0', userId: 6 });
+    await store.close();
+  });
+
+  it("getAll() reads only the user's rows, whatever the planner knows of the table", async () => {
+    const { store, table, name } = openStore();
+    await store.get('create-the-table', 1);
+    // Many live sessions of other users, and no statistics: the plan a pooled connection
+    // settles on (generic, after five runs) must still find the user by the primary key and
+    // never read the live sessions of the whole table through the expiry index.
+    await pool.query(
+      `INSERT INTO ${table} (user_key, session_id, expires_at_ms, record) ` +
+        "SELECT 'other' || (n % 5000), 's' || n, 9000000000000, '{}' " +
+        'FROM generate_series(1, 50000) AS n',
+    );
+    const context = { store: 'test', method: 'test' };
+    const { text } = buildStatements(resolveTable({ schema, table: name }, context)).getAll;
+
+    const client = await pool.connect();
+    try {
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      await client.query(`PREPARE get_all_plan (text, bigint) AS ${text}`);
+      const { rows } = await client.query(
+        "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE get_all_plan ('other1', 0)",
+      );
+      const plan = JSON.stringify(rows[0]);
+      expect(plan).not.toContain('_expires_idx');
+      expect(plan).toContain('_pkey');
+    } finally {
+      await client.query('DEALLOCATE ALL');
+      await client.query('RESET plan_cache_mode');
+      client.release();
+    }
     await store.close();
   });
 
