@@ -7,9 +7,10 @@
  * also deadline order), and one timer, armed for the oldest call, wakes only when a call has
  * run out of time. A call that ends unlinks itself in constant time.
  *
- * The timer keeps the process alive while any call is pending, for at most the bound, and
- * not at all once none is: a store whose own connection is unref()ed still lets the process
- * exit when its work is done, while a pending call is still answered or timed out.
+ * By default the timer keeps the process alive while any call is pending, for at most the
+ * bound, and not at all once none is: a store whose own connection is unref()ed still lets
+ * the process exit when its work is done, while a pending call is still answered or timed
+ * out. With `keepProcessAlive: false` it never holds the process open.
  *
  * @example
  * ```ts
@@ -28,11 +29,17 @@ export class CallTimer {
   #newest: PendingCall | undefined;
   #pending = 0;
   #timer: NodeJS.Timeout | undefined;
+  readonly #keepProcessAlive: boolean;
   readonly #release = (call: PendingCall): void => this.#remove(call);
 
-  /** @param timeoutMs - the bound of every call, in ms: an integer from 1 to 2^31 - 1. */
-  constructor(timeoutMs: number) {
+  /**
+   * @param timeoutMs - the bound of every call, in ms: an integer from 1 to 2^31 - 1.
+   * @param options - `keepProcessAlive` (default `true`): whether a pending call holds the
+   *   process open until it ends or its bound runs out.
+   */
+  constructor(timeoutMs: number, options: { keepProcessAlive?: boolean } = {}) {
     this.timeoutMs = timeoutMs;
+    this.#keepProcessAlive = options.keepProcessAlive ?? true;
   }
 
   /** How many calls have started and neither finished nor run out of time. */
@@ -89,31 +96,40 @@ export class CallTimer {
   #keepAlive(): void {
     if (this.#timer === undefined) {
       this.#arm(this.timeoutMs);
-    } else {
+    } else if (this.#keepProcessAlive) {
       this.#timer.ref();
     }
   }
 
   #arm(delayMs: number): void {
     this.#timer = setTimeout(() => this.#expireDue(), delayMs);
+    if (!this.#keepProcessAlive) {
+      this.#timer.unref();
+    }
   }
 
-  /** Ends every call whose bound has run out, then waits for the oldest one left. */
+  /**
+   * Ends every call whose bound has run out, then waits for the oldest one left. The queue
+   * is read afresh after each `onExpire`, which may finish other calls or start new ones.
+   */
   #expireDue(): void {
     this.#timer = undefined;
     const nowMs = performance.now();
 
     for (let call = this.#oldest; call !== undefined && call.deadlineMs <= nowMs; ) {
-      const next = call.newer;
       this.#remove(call);
       call.expired = true;
       call.onExpire();
-      call = next;
+      call = this.#oldest;
     }
 
-    if (this.#oldest !== undefined) {
-      this.#arm(Math.max(1, Math.ceil(this.#oldest.deadlineMs - nowMs)));
+    const oldest = this.#oldest;
+    if (oldest === undefined) {
+      return;
     }
+    // A call started by an onExpire may have armed a timer for itself; the oldest comes first.
+    clearTimeout(this.#timer);
+    this.#arm(Math.max(1, Math.ceil(oldest.deadlineMs - nowMs)));
   }
 }
 

@@ -190,7 +190,8 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     };
     this.#assertOpen(context);
 
-    await this.#run(context, () => this.deleteRecord(key));
+    const nowMs = this.#now(context);
+    await this.#run(context, () => this.deleteRecord(key, nowMs));
   }
 
   /** @inheritDoc SessionStore.getAll */
@@ -251,8 +252,11 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
    */
   protected abstract writeRecord(write: RecordWrite): Promise<boolean>;
 
-  /** Deletes one record, live or expired; succeeds when there is none. */
-  protected abstract deleteRecord(key: RecordKey): Promise<void>;
+  /**
+   * Deletes one record, live or expired; succeeds when there is none. `nowMs` is the store's
+   * clock reading, for a backend that tidies the user's expired records on the way.
+   */
+  protected abstract deleteRecord(key: RecordKey, nowMs: number): Promise<void>;
 
   /** Reads every live record of a user. */
   protected abstract readUserRecords(userKey: string, nowMs: number): Promise<StoredRecord[]>;

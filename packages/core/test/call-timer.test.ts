@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CallTimer } from '../src/index.js';
+import { CallTimer, type TimedCall } from '../src/index.js';
 
 /** How many ref()ed timers the process holds: what keeps it alive, as far as timers go. */
 function refedTimers(): number {
@@ -83,6 +83,38 @@ describe('CallTimer', () => {
     expect(timer.pending).toBe(0);
   });
 
+  it('never runs onExpire of a call that another onExpire finished first', () => {
+    const timer = new CallTimer(1000);
+    const siblingExpired = vi.fn();
+    let sibling: TimedCall | undefined;
+    timer.start(() => sibling?.finish());
+    sibling = timer.start(siblingExpired);
+
+    vi.advanceTimersByTime(1000);
+
+    expect(siblingExpired).not.toHaveBeenCalled();
+    expect(sibling.expired).toBe(false);
+  });
+
+  it('bounds a call that an onExpire starts by the full bound, and the older ones by theirs', () => {
+    const timer = new CallTimer(1000);
+    const expiredAt: Record<string, number> = {};
+    const startedAt = performance.now();
+    const note = (name: string) => () => {
+      expiredAt[name] = performance.now() - startedAt;
+    };
+    timer.start(() => {
+      note('first')();
+      timer.start(note('retry'));
+    });
+    vi.advanceTimersByTime(400);
+    timer.start(note('second'));
+
+    vi.advanceTimersByTime(3000);
+
+    expect(expiredAt).toEqual({ first: 1000, second: 1400, retry: 2000 });
+  });
+
   it('bounds calls started after an idle spell by the full bound', () => {
     const timer = new CallTimer(1000);
     timer.start(vi.fn()).finish();
@@ -116,5 +148,35 @@ describe('CallTimer and the process', () => {
     expect(refedTimers()).toBe(before + 1);
     third.finish();
     expect(refedTimers()).toBe(before);
+  });
+
+  it('holds no timer open once a call that an onExpire started has finished', async () => {
+    const before = refedTimers();
+    const timer = new CallTimer(10);
+    let retry: TimedCall | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer.start(() => {
+        retry = timer.start(() => undefined);
+        resolve();
+      });
+    });
+
+    await expired;
+    retry?.finish();
+
+    expect(timer.pending).toBe(0);
+    expect(refedTimers()).toBe(before);
+  });
+
+  it('never holds the process open with keepProcessAlive: false', () => {
+    const before = refedTimers();
+    const timer = new CallTimer(60_000, { keepProcessAlive: false });
+
+    const first = timer.start(() => undefined);
+    expect(refedTimers()).toBe(before);
+    first.finish();
+    const second = timer.start(() => undefined);
+    expect(refedTimers()).toBe(before);
+    second.finish();
   });
 });
