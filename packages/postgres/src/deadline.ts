@@ -1,3 +1,5 @@
+import type { CallTimer, TimedCall } from '@sessionstore/core';
+
 /**
  * What a call was waiting for when its bound ran out:
  * - `connection`: a connection from the pool (a free one, or a new one being opened);
@@ -25,28 +27,24 @@ export class QueryTimeoutError extends Error {
 }
 
 /**
- * The time bound of one call: an `unref()`ed timer, started by the constructor and cleared by
- * {@link clear}, so it never holds a process open. Steps of the call are raced against it
- * one after the other.
+ * The time bound of one call, started by the constructor on the store's shared
+ * {@link CallTimer} and ended by {@link clear}. Steps of the call are raced against it one
+ * after the other.
  */
 export class Deadline {
   readonly timeoutMs: number;
-  #expired = false;
   #onExpire: (() => void) | undefined;
-  readonly #timer: NodeJS.Timeout;
+  readonly #call: TimedCall;
 
-  constructor(timeoutMs: number) {
-    this.timeoutMs = timeoutMs;
-    this.#timer = setTimeout(() => {
-      this.#expired = true;
-      this.#onExpire?.();
-    }, timeoutMs);
-    this.#timer.unref();
+  /** @param calls - the store's timer, made with `keepProcessAlive: false`. */
+  constructor(calls: CallTimer) {
+    this.timeoutMs = calls.timeoutMs;
+    this.#call = calls.start(() => this.#onExpire?.());
   }
 
   /** True once the bound has run out. */
   get expired(): boolean {
-    return this.#expired;
+    return this.#call.expired;
   }
 
   /**
@@ -82,7 +80,7 @@ export class Deadline {
         },
       );
 
-      if (this.#expired) {
+      if (this.#call.expired) {
         expire();
       } else {
         this.#onExpire = expire;
@@ -90,9 +88,9 @@ export class Deadline {
     });
   }
 
-  /** Stops the timer; call it once the call has settled. */
+  /** Ends the bound; call it once the call has settled. */
   clear(): void {
-    clearTimeout(this.#timer);
+    this.#call.finish();
     this.#onExpire = undefined;
   }
 }

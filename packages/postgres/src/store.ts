@@ -1,5 +1,6 @@
 import {
   type ArgumentContext,
+  CallTimer,
   COMMON_STORE_OPTION_NAMES,
   type CommonStoreOptions,
   checkIntegerOption,
@@ -187,6 +188,11 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
   readonly #statements: Statements;
   readonly #createSchema: boolean;
   readonly #queryTimeoutMs: number;
+  /**
+   * The bound of every call. It never holds the process open: a call in flight has a
+   * connection that does, and a call waiting for one leaves that to the pool.
+   */
+  readonly #calls: CallTimer;
   // Whether the pool has `connect`, so a connection can be closed after a timeout.
   readonly #canCheckOut: boolean;
   #schemaReady: Promise<void> | undefined;
@@ -220,6 +226,7 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
       DEFAULT_QUERY_TIMEOUT_MS,
       context,
     );
+    this.#calls = new CallTimer(this.#queryTimeoutMs, { keepProcessAlive: false });
     this.#statements = buildStatements(this.#table);
 
     if (options.pool !== undefined) {
@@ -321,7 +328,7 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
     // times out just before the call does: the call then reports that, and a call right after
     // it starts a fresh attempt instead of sharing the one about to fail.
     const schemaReady = this.#schemaDone || !this.#createSchema ? undefined : this.#ensureSchema();
-    const deadline = new Deadline(this.#queryTimeoutMs);
+    const deadline = new Deadline(this.#calls);
     try {
       if (schemaReady !== undefined) {
         await deadline.race(schemaReady, 'schema');
@@ -391,7 +398,7 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
   }
 
   async #createTable(): Promise<void> {
-    const deadline = new Deadline(this.#queryTimeoutMs);
+    const deadline = new Deadline(this.#calls);
     try {
       const { rows } = await this.#send(
         { text: TABLE_EXISTS_SQL, values: [this.#table.qualified] },
