@@ -98,6 +98,9 @@ export interface StoredValue {
 /** The longest expiry a stored value may carry: a safe integer has at most 16 digits. */
 const MAX_EXPIRY_DIGITS = 16;
 
+/** The character code of `-`, which starts an expiry before 1970 on an odd clock. */
+const MINUS = 45;
+
 /**
  * The value a session's hash field holds: `<expiresAtMs>:<lockVersion>:<record>`, the lock
  * version empty when the session has none. Keeping the expiry in front of the record lets a
@@ -129,7 +132,7 @@ export function storedValue(
  */
 export function parseStoredValue(value: string): StoredValue | null {
   const expiryEnd = value.indexOf(':');
-  if (expiryEnd < 1 || expiryEnd > MAX_EXPIRY_DIGITS) {
+  if (expiryEnd < 1 || expiryEnd > MAX_EXPIRY_DIGITS + 1) {
     return null;
   }
   const versionEnd = value.indexOf(':', expiryEnd + 1);
@@ -137,13 +140,19 @@ export function parseStoredValue(value: string): StoredValue | null {
     return null;
   }
 
-  const expiresAtMs = digitsValue(value, 0, expiryEnd);
+  const negative = value.charCodeAt(0) === MINUS;
+  const magnitude = digitsValue(value, negative ? 1 : 0, expiryEnd);
+  const expiresAtMs = magnitude === null || (negative && expiryEnd === 1) ? null : magnitude;
   const hasLockVersion = versionEnd > expiryEnd + 1;
   const lockVersion = hasLockVersion ? digitsValue(value, expiryEnd + 1, versionEnd) : null;
   if (expiresAtMs === null || (hasLockVersion && lockVersion === null)) {
     return null;
   }
-  return { expiresAtMs, lockVersion, record: value.slice(versionEnd + 1) };
+  return {
+    expiresAtMs: negative ? -expiresAtMs : expiresAtMs,
+    lockVersion,
+    record: value.slice(versionEnd + 1),
+  };
 }
 
 /** The integer written in `text[start, end)` in ASCII digits, or `null` if it is not one. */

@@ -5,7 +5,9 @@ import { createHash } from 'node:crypto';
  * Every script takes the user's two keys as `KEYS[1]` (the index sorted set) and `KEYS[2]`
  * (the sessions hash), so each call touches one hash slot. The writes are scripts, since each
  * makes several changes that must happen together; reads and `deleteAll` are single plain
- * commands (`HGET`, `HGETALL`, `DEL`), which are as atomic and cost Redis less.
+ * commands (`HGET`, `HGETALL`, `DEL`), which are as atomic and cost Redis less, except on a
+ * Cluster client that sends reads to replicas, where reads run as the scripts below, which
+ * ioredis always sends to the master.
  */
 export interface RedisScript {
   /** A name for messages and tests. */
@@ -40,16 +42,30 @@ local function dropExpired(index, sessions, nowArg)
   return #expired
 end
 
-local function expireWithLastSession(index, sessions, nowMs, graceMs)
-  local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
-  if #last == 0 then
-    redis.call('DEL', index, sessions)
-    return
-  end
-  local ttlMs = math.max(1, math.ceil(tonumber(last[2]) - nowMs)) + graceMs
+local function setKeyExpiry(index, sessions, ttlMs)
   local ttlArg = string.format('%.0f', ttlMs)
   redis.call('PEXPIRE', index, ttlArg)
   redis.call('PEXPIRE', sessions, ttlArg)
+end
+
+-- Sets both keys to end the grace after the user's last session, or, given the keys'
+-- current time to live, leaves it when it is within one more grace of that. With no session
+-- left in the index, the keys are deleted only if the hash is empty too: an index lost to
+-- eviction must not take the sessions it no longer lists with it.
+local function expireWithLastSession(index, sessions, nowMs, graceMs, currentTtlMs)
+  local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+  if #last == 0 then
+    if redis.call('HLEN', sessions) == 0 then
+      redis.call('DEL', index, sessions)
+    end
+    return
+  end
+  local neededMs = math.max(1, math.ceil(tonumber(last[2]) - nowMs)) + graceMs
+  if currentTtlMs == nil then
+    setKeyExpiry(index, sessions, neededMs)
+  elseif currentTtlMs < neededMs or currentTtlMs > neededMs + graceMs then
+    setKeyExpiry(index, sessions, neededMs + graceMs)
+  end
 end
 `;
 
@@ -66,12 +82,13 @@ function defineScript(name: string, body: string, helpers = false): RedisScript 
  * drops the user's expired sessions, and writes the value and its index entry. Returns 1
  * when written, 0 when the compare-and-set failed and nothing changed.
  *
- * The keys' expiry is only ever extended here, and only when the keys would otherwise end
- * less than the grace after this session: then both are set to end twice the grace after
- * it. A user whose session is refreshed on every request thus costs two `PEXPIRE` calls
- * once per grace period rather than on every write, and the keys end between one and two
- * grace periods after the last session (later when a session's expiry was shortened, until
- * a delete or prune recomputes it from the last session).
+ * The keys are set to end between one and two grace periods after the user's last session,
+ * and left alone while they do: a session refreshed on every request costs one `PTTL` per
+ * write and two `PEXPIRE` calls once per grace period. When the keys would end less than
+ * the grace after this session, they are set to end twice the grace after it; when they
+ * would end more than twice the grace after it, another session may need them, so the last
+ * session decides (an extra `ZRANGE`, and the keys end sooner if this session was
+ * shortened).
  */
 export const UPSERT_SCRIPT = defineScript(
   'upsert',
@@ -83,7 +100,7 @@ if expected ~= '' then
   local current = redis.call('HGET', sessions, field)
   local expiresAt, version
   if current then
-    expiresAt, version = string.match(current, '^(%d+):(%d*):')
+    expiresAt, version = string.match(current, '^(-?%d+):(%d*):')
   end
   local live = expiresAt ~= nil and tonumber(expiresAt) > nowMs
   if expected == '0' then
@@ -99,10 +116,11 @@ redis.call('HSET', sessions, field, ARGV[2])
 redis.call('ZADD', index, ARGV[4], sessionId)
 local graceMs = tonumber(ARGV[6])
 local neededMs = tonumber(ARGV[4]) - nowMs + graceMs
-if redis.call('PTTL', sessions) < neededMs then
-  local ttlArg = string.format('%.0f', neededMs + graceMs)
-  redis.call('PEXPIRE', index, ttlArg)
-  redis.call('PEXPIRE', sessions, ttlArg)
+local ttlMs = redis.call('PTTL', sessions)
+if ttlMs < neededMs then
+  setKeyExpiry(index, sessions, neededMs + graceMs)
+elseif ttlMs > neededMs + graceMs then
+  expireWithLastSession(index, sessions, nowMs, graceMs, ttlMs)
 end
 return 1
 `,
@@ -137,4 +155,20 @@ expireWithLastSession(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
 return dropped
 `,
   true,
+);
+
+/** ARGV: the session's hash field. The stored value, read on the master. */
+export const READ_SCRIPT = defineScript(
+  'read',
+  `
+return redis.call('HGET', KEYS[2], ARGV[1])
+`,
+);
+
+/** No ARGV. Every field and value of the sessions hash, read on the master. */
+export const READ_ALL_SCRIPT = defineScript(
+  'readAll',
+  `
+return redis.call('HGETALL', KEYS[2])
+`,
 );

@@ -1,7 +1,6 @@
 import {
   type ArgumentContext,
   CallTimer,
-  type Clock,
   COMMON_STORE_OPTION_NAMES,
   type CommonStoreOptions,
   checkIntegerOption,
@@ -31,7 +30,14 @@ import {
   userKeysFromIndexKey,
   userKeysOf,
 } from './keys.js';
-import { DELETE_SCRIPT, PRUNE_SCRIPT, type RedisScript, UPSERT_SCRIPT } from './scripts.js';
+import {
+  DELETE_SCRIPT,
+  PRUNE_SCRIPT,
+  READ_ALL_SCRIPT,
+  READ_SCRIPT,
+  type RedisScript,
+  UPSERT_SCRIPT,
+} from './scripts.js';
 
 const STORE_NAME = '@sessionstore/redis';
 
@@ -181,12 +187,17 @@ class NotConnectedError extends Error {
 export class RedisSessionStore<S extends StoredSession = Session> extends SessionStoreBase<S> {
   readonly #client: RedisClient;
   readonly #ownsClient: boolean;
+  /**
+   * False for a Cluster client that sends read-only commands to replicas: a replica lags its
+   * master, so a plain read there could miss a session just written or return one just
+   * deleted. Reads then run as scripts, which ioredis sends to the master.
+   */
+  readonly #readsOnMaster: boolean;
   readonly #prefix: string;
   readonly #commandTimeoutMs: number;
   /** The time bound of every call waiting for Redis or for its reply. */
   readonly #calls: CallTimer;
   readonly #keyExpiryGraceArg: string;
-  readonly #clock: Clock;
   #readiness: { promise: Promise<void>; stop: () => void } | undefined;
   /** Counts the `ready` events of the store's own connection: one per connection made. */
   #connectionEpoch = 0;
@@ -217,7 +228,6 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     this.#commandTimeoutMs = checkTimeout(options.commandTimeoutMs, context);
     this.#calls = new CallTimer(this.#commandTimeoutMs);
     this.#keyExpiryGraceArg = String(checkGrace(options.keyExpiryGraceMs, context));
-    this.#clock = options.clock ?? Date.now;
     if (options.client !== undefined && options.url !== undefined) {
       throw invalidArgument(context, 'give either a client or a url, not both');
     }
@@ -226,6 +236,7 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
       options.client === undefined
         ? openClient(options.url, context, () => this.#shouldReconnect())
         : checkClient(options.client, context);
+    this.#readsOnMaster = !isCluster(this.#client) || readsOnMaster(this.#client);
     if (this.#ownsClient) {
       this.#watchOwnedConnection(this.#client as Redis);
     }
@@ -243,11 +254,13 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
   }
 
   protected override readRecord(key: RecordKey, nowMs: number): Promise<string | null> {
-    const sessions = sessionsKeyOf(this.#prefix, key.userKey);
     const field = recordField(key.sessionId);
+    const read = this.#readsOnMaster
+      ? this.#send(() => this.#client.hget(sessionsKeyOf(this.#prefix, key.userKey), field))
+      : this.#run(READ_SCRIPT, userKeysOf(this.#prefix, key.userKey), [field]);
 
-    return this.#send(() => this.#client.hget(sessions, field)).then((value) =>
-      value === null ? null : this.#liveRecord(value, key, nowMs, 'get()'),
+    return read.then((value) =>
+      typeof value === 'string' ? this.#liveRecord(value, key, nowMs, 'get()') : null,
     );
   }
 
@@ -265,21 +278,18 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     return reply === 1;
   }
 
-  protected override async deleteRecord(key: RecordKey): Promise<void> {
+  protected override async deleteRecord(key: RecordKey, nowMs: number): Promise<void> {
     const keys = userKeysOf(this.#prefix, key.userKey);
-    await this.#run(DELETE_SCRIPT, keys, [
-      key.sessionId,
-      String(this.#clock()),
-      this.#keyExpiryGraceArg,
-    ]);
+    await this.#run(DELETE_SCRIPT, keys, [key.sessionId, String(nowMs), this.#keyExpiryGraceArg]);
   }
 
   protected override async readUserRecords(
     userKey: string,
     nowMs: number,
   ): Promise<StoredRecord[]> {
-    const sessions = sessionsKeyOf(this.#prefix, userKey);
-    const fields = await this.#send(() => this.#client.hgetall(sessions));
+    const fields = this.#readsOnMaster
+      ? await this.#send(() => this.#client.hgetall(sessionsKeyOf(this.#prefix, userKey)))
+      : pairsToObject(await this.#run(READ_ALL_SCRIPT, userKeysOf(this.#prefix, userKey), []));
 
     const records: StoredRecord[] = [];
     for (const [field, value] of Object.entries(fields)) {
@@ -715,11 +725,7 @@ function checkClient(client: unknown, context: ArgumentContext): RedisClient {
  * keepalive lets the OS notice a dead peer on an idle connection too. It reconnects only
  * while `shouldReconnect()` says a call is waiting.
  */
-function openClient(
-  url: unknown,
-  context: ArgumentContext,
-  shouldReconnect: () => boolean,
-): Redis {
+function openClient(url: unknown, context: ArgumentContext, shouldReconnect: () => boolean): Redis {
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
     throw invalidArgument(context, 'give either a client or a url that starts with redis://');
   }
@@ -742,6 +748,24 @@ function openClient(
 
 function isCluster(client: RedisClient): client is Cluster {
   return (client as { isCluster?: unknown }).isCluster === true;
+}
+
+/** True when a Cluster client sends read-only commands to masters only (its default). */
+function readsOnMaster(cluster: Cluster): boolean {
+  const scaleReads: unknown = cluster.options.scaleReads;
+  return scaleReads === undefined || scaleReads === 'master';
+}
+
+/** The flat field, value, field, value list of a script's `HGETALL`, as an object. */
+function pairsToObject(reply: unknown): Record<string, string> {
+  const fields: Record<string, string> = Object.create(null);
+  if (!Array.isArray(reply)) {
+    return fields;
+  }
+  for (let position = 0; position + 1 < reply.length; position += 2) {
+    fields[String(reply[position])] = String(reply[position + 1]);
+  }
+  return fields;
 }
 
 /**

@@ -156,6 +156,34 @@ describe('key expiry', () => {
     await store.close();
   });
 
+  it('lets Redis drop the keys within twice the grace after a shortened only session ends', async () => {
+    const { store } = openStore(new TestClock(), 1_000);
+    const keys = userKeys(store.prefix, 17);
+
+    await store.upsert({ id: 's', userId: 17 }, 86_400);
+    await store.upsert({ id: 's', userId: 17 }, 10);
+
+    for (const key of [keys.index, keys.sessions]) {
+      const ttlMs = await client.pttl(key);
+      expect(ttlMs).toBeGreaterThan(10_000);
+      expect(ttlMs).toBeLessThanOrEqual(12_000);
+    }
+    await store.close();
+  });
+
+  it('keeps the keys for a later session when a shorter one is written', async () => {
+    const { store } = openStore(new TestClock(), 1_000);
+    const keys = userKeys(store.prefix, 18);
+
+    await store.upsert({ id: 'long', userId: 18 }, 600);
+    await store.upsert({ id: 'short', userId: 18 }, 10);
+
+    const ttlMs = await client.pttl(keys.sessions);
+    expect(ttlMs).toBeGreaterThan(595_000);
+    expect(ttlMs).toBeLessThanOrEqual(602_000);
+    await store.close();
+  });
+
   it('recomputes the key expiry from the last session on delete', async () => {
     const { store } = openStore(new TestClock(), 1_000);
     const keys = userKeys(store.prefix, 16);
@@ -450,12 +478,52 @@ describe('stored records', () => {
   });
 });
 
+describe('a user whose index key was lost', () => {
+  it('keeps the live sessions the hash still holds when another one is deleted', async () => {
+    const { store } = openStore();
+    await store.upsert({ id: 'laptop', userId: 2 }, 600);
+    await store.upsert({ id: 'phone', userId: 2 }, 600);
+    // Evicted under a volatile-* policy, say: reads go to the hash alone and still work.
+    await client.del(userKeys(store.prefix, 2).index);
+
+    await store.delete('phone', 2);
+
+    expect(await store.get('laptop', 2)).toEqual({ id: 'laptop', userId: 2 });
+    expect(await store.getAll(2)).toEqual([{ id: 'laptop', userId: 2 }]);
+    await store.close();
+  });
+});
+
+describe('a store clock that reads before 1970', () => {
+  it('stores and reads sessions like any other clock', async () => {
+    let nowMs = -60_000;
+    const store = new RedisSessionStore<TestSession>({
+      client,
+      prefix: `${RUN_PREFIX}negative-clock:`,
+      clock: () => nowMs,
+    });
+
+    await store.upsert({ id: 's', userId: 1, lockVersion: 0 }, 10);
+    nowMs += 1_000;
+
+    expect(await store.get('s', 1)).toEqual({ id: 's', userId: 1, lockVersion: 1 });
+    await expect(store.upsert({ id: 's', userId: 1, lockVersion: 0 }, 10)).rejects.toThrow(
+      /lockVersion 0/,
+    );
+    await store.upsert({ id: 's', userId: 1, lockVersion: 1 }, 10);
+    nowMs += 10_000;
+    expect(await store.get('s', 1)).toBeNull();
+    await store.close();
+  });
+});
+
 describe('parseStoredValue', () => {
   it('reads back what storedValue writes', () => {
     for (const [record, expiresAtMs, lockVersion] of [
       ['{"a":1}', 0, null],
       ['x:y:z', 1_767_225_600_000, 7],
       ['', Number.MAX_SAFE_INTEGER, 0],
+      ['{}', -60_000, 2],
     ] as const) {
       expect(parseStoredValue(storedValue(record, expiresAtMs, lockVersion))).toEqual({
         record,
@@ -472,7 +540,9 @@ describe('parseStoredValue', () => {
       ':1:{}',
       '12',
       '12:',
-      '-1::{}',
+      '-::{}',
+      '--1::{}',
+      '1-1::{}',
       '1.5::{}',
       ' 12::{}',
       '12:1.0:{}',
