@@ -7,10 +7,9 @@
  * also deadline order), and one timer, armed for the oldest call, wakes only when a call has
  * run out of time. A call that ends unlinks itself in constant time.
  *
- * By default the timer keeps the process alive while any call is pending, for at most the
- * bound, and not at all once none is: a store whose own connection is unref()ed still lets
- * the process exit when its work is done, while a pending call is still answered or timed
- * out. With `keepProcessAlive: false` it never holds the process open.
+ * The timer keeps the process alive while any call is pending, for at most the bound, and
+ * not at all once none is: a store whose own connection is unref()ed still lets the process
+ * exit when its work is done, while a pending call is always answered or timed out.
  *
  * @example
  * ```ts
@@ -29,17 +28,11 @@ export class CallTimer {
   #newest: PendingCall | undefined;
   #pending = 0;
   #timer: NodeJS.Timeout | undefined;
-  readonly #keepProcessAlive: boolean;
   readonly #release = (call: PendingCall): void => this.#remove(call);
 
-  /**
-   * @param timeoutMs - the bound of every call, in ms: an integer from 1 to 2^31 - 1.
-   * @param options - `keepProcessAlive` (default `true`): whether a pending call holds the
-   *   process open until it ends or its bound runs out.
-   */
-  constructor(timeoutMs: number, options: { keepProcessAlive?: boolean } = {}) {
+  /** @param timeoutMs - the bound of every call, in ms: an integer from 1 to 2^31 - 1. */
+  constructor(timeoutMs: number) {
     this.timeoutMs = timeoutMs;
-    this.#keepProcessAlive = options.keepProcessAlive ?? true;
   }
 
   /** How many calls have started and neither finished nor run out of time. */
@@ -96,16 +89,13 @@ export class CallTimer {
   #keepAlive(): void {
     if (this.#timer === undefined) {
       this.#arm(this.timeoutMs);
-    } else if (this.#keepProcessAlive) {
+    } else {
       this.#timer.ref();
     }
   }
 
   #arm(delayMs: number): void {
     this.#timer = setTimeout(() => this.#expireDue(), delayMs);
-    if (!this.#keepProcessAlive) {
-      this.#timer.unref();
-    }
   }
 
   /**
@@ -116,7 +106,10 @@ export class CallTimer {
     this.#timer = undefined;
     const nowMs = performance.now();
 
-    for (let call = this.#oldest; call !== undefined && call.deadlineMs <= nowMs; ) {
+    // Node runs a timer on its loop's cached clock, which may lag performance.now() by a
+    // fraction of a ms: a call due within that is ended now rather than a timer later.
+    const dueBeforeMs = nowMs + TIMER_RESOLUTION_MS;
+    for (let call = this.#oldest; call !== undefined && call.deadlineMs <= dueBeforeMs; ) {
       this.#remove(call);
       call.expired = true;
       call.onExpire();
@@ -132,6 +125,9 @@ export class CallTimer {
     this.#arm(Math.max(1, Math.ceil(oldest.deadlineMs - nowMs)));
   }
 }
+
+/** The resolution of Node's timers, in ms. */
+const TIMER_RESOLUTION_MS = 1;
 
 /** The bound of one call, from {@link CallTimer.start}. */
 export interface TimedCall {

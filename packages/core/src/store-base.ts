@@ -190,7 +190,8 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     };
     this.#assertOpen(context);
 
-    const nowMs = this.#now(context);
+    // Revoking a session must not depend on the clock: it is read only to tidy on the way.
+    const nowMs = this.#nowIfReadable(context);
     await this.#run(context, () => this.deleteRecord(key, nowMs));
   }
 
@@ -254,9 +255,11 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
 
   /**
    * Deletes one record, live or expired; succeeds when there is none. `nowMs` is the store's
-   * clock reading, for a backend that tidies the user's expired records on the way.
+   * clock reading, for a backend that tidies the user's expired records on the way; it is
+   * `undefined` when the clock cannot be read and has never been, and the delete must then
+   * go ahead without tidying.
    */
-  protected abstract deleteRecord(key: RecordKey, nowMs: number): Promise<void>;
+  protected abstract deleteRecord(key: RecordKey, nowMs: number | undefined): Promise<void>;
 
   /** Reads every live record of a user. */
   protected abstract readUserRecords(userKey: string, nowMs: number): Promise<StoredRecord[]>;
@@ -366,7 +369,7 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
       return null;
     }
 
-    if (!this.#belongsTo(session, key)) {
+    if (!this.#belongsTo(session, key, context)) {
       this.#reportUnreadable('tampered-record', key, context, 'holds another session');
       return null;
     }
@@ -395,13 +398,13 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
     return opened.text;
   }
 
-  #belongsTo(session: Record<string, unknown>, key: RecordKey): boolean {
+  #belongsTo(session: Record<string, unknown>, key: RecordKey, context: ArgumentContext): boolean {
     if (session.id !== key.sessionId) {
       return false;
     }
 
     try {
-      return canonicalUserId(session.userId, this.#context('get()')) === key.userKey;
+      return canonicalUserId(session.userId, context) === key.userKey;
     } catch {
       return false;
     }
@@ -479,6 +482,19 @@ export abstract class SessionStoreBase<S extends StoredSession = Session>
 
     this.#latestMs = Math.max(this.#latestMs, Math.floor(reading));
     return this.#latestMs;
+  }
+
+  /**
+   * The clock's reading, or, when the clock throws or returns something other than a
+   * number, the latest reading seen (earlier than now, so nothing live looks expired by it),
+   * or `undefined` if there was none.
+   */
+  #nowIfReadable(context: ArgumentContext): number | undefined {
+    try {
+      return this.#now(context);
+    } catch {
+      return Number.isFinite(this.#latestMs) ? this.#latestMs : undefined;
+    }
   }
 
   #context(method: string): ArgumentContext {

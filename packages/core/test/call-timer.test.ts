@@ -167,16 +167,4 @@ describe('CallTimer and the process', () => {
     expect(timer.pending).toBe(0);
     expect(refedTimers()).toBe(before);
   });
-
-  it('never holds the process open with keepProcessAlive: false', () => {
-    const before = refedTimers();
-    const timer = new CallTimer(60_000, { keepProcessAlive: false });
-
-    const first = timer.start(() => undefined);
-    expect(refedTimers()).toBe(before);
-    first.finish();
-    const second = timer.start(() => undefined);
-    expect(refedTimers()).toBe(before);
-    second.finish();
-  });
 });
