@@ -128,14 +128,22 @@ return 1
 );
 
 /**
- * ARGV: sessionId, nowMs, keyExpiryGraceMs. Removes the session, drops the user's expired
- * sessions and deletes both keys when nothing is left. Returns 1.
+ * ARGV: sessionId, nowMs (or '' when the store's clock cannot be read), keyExpiryGraceMs.
+ * Removes the session, drops the user's expired sessions and deletes both keys when nothing
+ * is left. Without a time, it only removes the session, and both keys if none is left.
+ * Returns 1.
  */
 export const DELETE_SCRIPT = defineScript(
   'delete',
   `
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], 'r:' .. ARGV[1])
+if ARGV[2] == '' then
+  if redis.call('HLEN', KEYS[2]) == 0 then
+    redis.call('DEL', KEYS[1], KEYS[2])
+  end
+  return 1
+end
 dropExpired(KEYS[1], KEYS[2], ARGV[2])
 expireWithLastSession(KEYS[1], KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[3]))
 return 1

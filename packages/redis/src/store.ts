@@ -278,9 +278,10 @@ export class RedisSessionStore<S extends StoredSession = Session> extends Sessio
     return reply === 1;
   }
 
-  protected override async deleteRecord(key: RecordKey, nowMs: number): Promise<void> {
+  protected override async deleteRecord(key: RecordKey, nowMs: number | undefined): Promise<void> {
     const keys = userKeysOf(this.#prefix, key.userKey);
-    await this.#run(DELETE_SCRIPT, keys, [key.sessionId, String(nowMs), this.#keyExpiryGraceArg]);
+    const nowArg = nowMs === undefined ? '' : String(nowMs);
+    await this.#run(DELETE_SCRIPT, keys, [key.sessionId, nowArg, this.#keyExpiryGraceArg]);
   }
 
   protected override async readUserRecords(

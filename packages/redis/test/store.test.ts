@@ -494,6 +494,36 @@ describe('a user whose index key was lost', () => {
   });
 });
 
+describe('delete() with a clock that cannot be read', () => {
+  it('still revokes the session, and leaves no key behind when it was the last', async () => {
+    let reading: () => number = () => 1_700_000_000_000;
+    const store = new RedisSessionStore<TestSession>({
+      client,
+      prefix: `${RUN_PREFIX}broken-clock:`,
+      clock: () => reading(),
+    });
+    await store.upsert({ id: 'a', userId: 3 }, 600);
+    await store.upsert({ id: 'b', userId: 3 }, 600);
+    reading = () => {
+      throw new Error('time source down');
+    };
+
+    await store.delete('a', 3);
+    // A second store on the same keys whose clock never worked: it has no reading at all.
+    const neverRead = new RedisSessionStore<TestSession>({
+      client,
+      prefix: store.prefix,
+      clock: () => Number.NaN,
+    });
+    await neverRead.delete('b', 3);
+
+    reading = () => 1_700_000_000_001;
+    expect(await store.getAll(3)).toEqual([]);
+    expect(await keysWithPrefix(client, store.prefix)).toEqual([]);
+    await Promise.all([store.close(), neverRead.close()]);
+  });
+});
+
 describe('a store clock that reads before 1970', () => {
   it('stores and reads sessions like any other clock', async () => {
     let nowMs = -60_000;
