@@ -36,7 +36,7 @@ export class Deadline {
   #onExpire: (() => void) | undefined;
   readonly #call: TimedCall;
 
-  /** @param calls - the store's timer, made with `keepProcessAlive: false`. */
+  /** @param calls - the store's timer. */
   constructor(calls: CallTimer) {
     this.timeoutMs = calls.timeoutMs;
     this.#call = calls.start(() => this.#onExpire?.());

@@ -134,7 +134,9 @@ export interface PostgresConnectionStringOptions extends PostgresStoreBaseOption
   connectionString: string;
   /**
    * How long the store's pool lets a new connection take before it gives up on it, in ms.
-   * Defaults to `queryTimeoutMs`. A call never waits longer than `queryTimeoutMs` whatever
+   * Defaults to `queryTimeoutMs` plus one second, so that the store's own bound, which
+   * says what the call was waiting for, runs out first. A call never waits longer than
+   * `queryTimeoutMs` whatever
    * this says: a larger value only lets a slow connection finish opening after the call
    * that asked for it has failed, for the next call to use.
    */
@@ -189,8 +191,8 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
   readonly #createSchema: boolean;
   readonly #queryTimeoutMs: number;
   /**
-   * The bound of every call. It never holds the process open: a call in flight has a
-   * connection that does, and a call waiting for one leaves that to the pool.
+   * The bound of every call. While a call is pending it holds the process open, for at most
+   * the bound, so the caller is always answered; an idle store holds nothing.
    */
   readonly #calls: CallTimer;
   // Whether the pool has `connect`, so a connection can be closed after a timeout.
@@ -226,7 +228,7 @@ export class PostgresSessionStore<S extends StoredSession = Session> extends Ses
       DEFAULT_QUERY_TIMEOUT_MS,
       context,
     );
-    this.#calls = new CallTimer(this.#queryTimeoutMs, { keepProcessAlive: false });
+    this.#calls = new CallTimer(this.#queryTimeoutMs);
     this.#statements = buildStatements(this.#table);
 
     if (options.pool !== undefined) {
@@ -427,6 +429,18 @@ function releaseUnused(client: PostgresPoolClient): void {
   client.release();
 }
 
+/**
+ * How much later than the store's own bound the owned pool's timers run out. With the same
+ * length, pg's timer and the store's race, and pg's error, which cannot say what the call
+ * was waiting for, would sometimes be the one the caller sees.
+ */
+const DRIVER_BOUND_MARGIN_MS = 1_000;
+
+/** A driver timer of the owned pool: the store's bound plus the margin, within a timer's range. */
+function behindStoreBound(queryTimeoutMs: number): number {
+  return Math.min(queryTimeoutMs + DRIVER_BOUND_MARGIN_MS, MAX_TIMER_MS);
+}
+
 function openPool(
   options: PostgresConnectionStringOptions,
   queryTimeoutMs: number,
@@ -444,7 +458,7 @@ function openPool(
   const connectionTimeoutMillis = checkTimeout(
     options.connectionTimeoutMillis,
     'connectionTimeoutMillis',
-    queryTimeoutMs,
+    behindStoreBound(queryTimeoutMs),
     context,
   );
 
@@ -453,7 +467,7 @@ function openPool(
     connectionTimeoutMillis,
     // pg's own bound on waiting for an answer, behind the store's; the store releases a
     // connection that timed out with the error either way, which closes it.
-    query_timeout: queryTimeoutMs,
+    query_timeout: behindStoreBound(queryTimeoutMs),
     // The server's bound: it cancels a statement, a lock wait included, about when the
     // caller's bound runs out, so a statement of a failed call does not run on for long.
     statement_timeout: serverStatementTimeout(queryTimeoutMs),
