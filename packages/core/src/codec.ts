@@ -58,7 +58,7 @@ export function encodeSession(
   const text = JSON.stringify(tree);
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > maxSessionBytes) {
-    throw tooLarge(context, `encodes to ${bytes} bytes`, maxSessionBytes);
+    throw tooLarge(context, bytes, maxSessionBytes);
   }
 
   return text;
@@ -227,11 +227,7 @@ class Encoder {
   #count(minimumBytes: number): void {
     this.#minimumBytes += minimumBytes;
     if (this.#minimumBytes > this.#maxSessionBytes) {
-      throw tooLarge(
-        this.#context,
-        `encodes to more than ${this.#maxSessionBytes} bytes`,
-        this.#maxSessionBytes,
-      );
+      throw tooLarge(this.#context, undefined, this.#maxSessionBytes);
     }
   }
 }
@@ -338,15 +334,19 @@ function invalid(
   );
 }
 
+/** `bytes` is the encoded size when known; the walk stops before it knows it. */
 function tooLarge(
   context: CodecContext,
-  problem: string,
+  bytes: number | undefined,
   maxSessionBytes: number,
 ): SessionStoreError {
+  const size =
+    bytes === undefined
+      ? `more than maxSessionBytes (${maxSessionBytes})`
+      : `${bytes} bytes, more than maxSessionBytes (${maxSessionBytes})`;
   return new SessionStoreError(
     'PAYLOAD_TOO_LARGE',
-    `${context.store}: ${context.method} was given a session that ${problem}, more than ` +
-      `maxSessionBytes (${maxSessionBytes}).`,
+    `${context.store}: ${context.method} was given a session that encodes to ${size}.`,
   );
 }
 

@@ -171,6 +171,9 @@ describe('encodeSession and decodeSession', () => {
     // Built in full, this text would pass the engine's longest string and throw a RangeError.
     const error = rejectionOf(() => encodeSession({ shared }, context));
     expect(error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(error.message).toContain(
+      `encodes to more than maxSessionBytes (${DEFAULT_MAX_SESSION_BYTES}).`,
+    );
   });
 
   it('rejects cycles but accepts the same object twice', () => {
@@ -198,7 +201,7 @@ describe('encodeSession and decodeSession', () => {
 
     const error = rejectionOf(() => encodeSession({ p: `${exact.p}x` }, context, 100));
     expect(error.code).toBe('PAYLOAD_TOO_LARGE');
-    expect(error.message).toContain('101 bytes');
+    expect(error.message).toContain('encodes to 101 bytes, more than maxSessionBytes (100).');
   });
 
   it('defaults maxSessionBytes to 1 MiB', () => {
