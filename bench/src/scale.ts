@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSession, type Session, type SessionStore } from '@sessionstore/core';
 import { PostgresSessionStore } from '@sessionstore/postgres';
-import { RedisSessionStore, recordField, userKeys } from '@sessionstore/redis';
+import { RedisSessionStore, recordField, storedValue, userKeys } from '@sessionstore/redis';
 import { SqliteSessionStore } from '@sessionstore/sqlite';
 import { type CellBudget, measure, median } from './measure.js';
 import type { Progress } from './progress.js';
@@ -344,7 +344,8 @@ async function openRedisScale(): Promise<ScaleBackend> {
       for (let g = first; g < first + count; g++) {
         const userId = userOf(g, layout);
         const keys = userKeys(prefix, userId);
-        pipeline.hset(keys.sessions, recordField(`s${g}`), recordOf(template, `s${g}`, userId));
+        const value = storedValue(recordOf(template, `s${g}`, userId), expires, null);
+        pipeline.hset(keys.sessions, recordField(`s${g}`), value);
         pipeline.zadd(keys.index, expires, `s${g}`);
         pipeline.pexpire(keys.index, TTL_SECONDS * 1000);
         pipeline.pexpire(keys.sessions, TTL_SECONDS * 1000);
