@@ -48,16 +48,36 @@ local function setKeyExpiry(index, sessions, ttlMs)
   redis.call('PEXPIRE', sessions, ttlArg)
 end
 
+-- Builds the index again from the expiry at the front of each stored value, for an index
+-- that no longer lists what the hash holds: one of the two keys was evicted.
+local function rebuildIndex(index, sessions)
+  redis.call('DEL', index)
+  local fields = redis.call('HGETALL', sessions)
+  for position = 1, #fields, 2 do
+    local expiresAt = string.match(fields[position + 1], '^(-?%d+):')
+    if expiresAt and string.sub(fields[position], 1, 2) == 'r:' then
+      redis.call('ZADD', index, expiresAt, string.sub(fields[position], 3))
+    end
+  end
+end
+
 -- Sets both keys to end the grace after the user's last session, or, given the keys'
--- current time to live, leaves it when it is within one more grace of that. With no session
--- left in the index, the keys are deleted only if the hash is empty too: an index lost to
--- eviction must not take the sessions it no longer lists with it.
+-- current time to live, leaves it when it is within one more grace of that (a current time
+-- to live of -1 always sets it, to the end of that window). The hash decides what exists: with
+-- nothing in it both keys go, and an index that lists other sessions than the hash holds is
+-- rebuilt first, so a session only the hash still holds keeps the keys alive.
 local function expireWithLastSession(index, sessions, nowMs, graceMs, currentTtlMs)
+  local stored = redis.call('HLEN', sessions)
+  if stored == 0 then
+    redis.call('DEL', index, sessions)
+    return
+  end
+  if redis.call('ZCARD', index) ~= stored then
+    rebuildIndex(index, sessions)
+  end
   local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
   if #last == 0 then
-    if redis.call('HLEN', sessions) == 0 then
-      redis.call('DEL', index, sessions)
-    end
+    -- Only values whose expiry cannot be read: they keep the expiry they have.
     return
   end
   local neededMs = math.max(1, math.ceil(tonumber(last[2]) - nowMs)) + graceMs
@@ -84,7 +104,9 @@ function defineScript(name: string, body: string, helpers = false): RedisScript 
  *
  * The keys are set to end between one and two grace periods after the user's last session,
  * and left alone while they do: a session refreshed on every request costs one `PTTL` per
- * write and two `PEXPIRE` calls once per grace period. When the keys would end less than
+ * write and two `PEXPIRE` calls once per grace period; a new session, one `PTTL` of the
+ * index more (a new index, the user's first or one lost to eviction, is rebuilt from the
+ * hash and then expires with the last session). When the keys would end less than
  * the grace after this session, they are set to end twice the grace after it; when they
  * would end more than twice the grace after it, another session may need them, so the last
  * session decides (an extra `ZRANGE`, and the keys end sooner if this session was
@@ -113,8 +135,13 @@ if expected ~= '' then
 end
 dropExpired(index, sessions, ARGV[3])
 redis.call('HSET', sessions, field, ARGV[2])
-redis.call('ZADD', index, ARGV[4], sessionId)
 local graceMs = tonumber(ARGV[6])
+if redis.call('ZADD', index, ARGV[4], sessionId) == 1 and redis.call('PTTL', index) == -1 then
+  -- A new index: the user's first session, or an index lost to eviction, which the hash
+  -- rebuilds before the last session decides the keys' expiry.
+  expireWithLastSession(index, sessions, nowMs, graceMs, -1)
+  return 1
+end
 local neededMs = tonumber(ARGV[4]) - nowMs + graceMs
 local ttlMs = redis.call('PTTL', sessions)
 if ttlMs < neededMs then
