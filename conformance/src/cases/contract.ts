@@ -155,6 +155,30 @@ export const contractCases: ConformanceCase[] = [
     },
   },
   {
+    id: 'contract.delete.clock-unreadable',
+    category,
+    title:
+      'delete() revokes a session while the store clock throws or returns NaN: logging out ' +
+      'never depends on the clock',
+    async run(context) {
+      let broken: (() => number) | undefined;
+      const store = await context.open({ clock: () => (broken ?? context.clock.now)() });
+      await store.upsert(makeSession('s1', 'u1'), 60);
+      await store.upsert(makeSession('s2', 'u1'), 60);
+
+      broken = () => {
+        throw new Error('the time source is down');
+      };
+      await store.delete('s1', 'u1');
+      broken = () => Number.NaN;
+      await store.delete('s2', 'u1');
+
+      broken = undefined;
+      await expectNoSession(store, 's1', 'u1', 'after delete() while the clock threw');
+      await expectNoSession(store, 's2', 'u1', 'after delete() while the clock returned NaN');
+    },
+  },
+  {
     id: 'contract.get-all.unknown-user-empty',
     category,
     title: 'getAll() of a user with no sessions resolves to an empty array',
