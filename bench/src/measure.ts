@@ -23,25 +23,67 @@ export async function measure(
   concurrency: number,
   budget: CellBudget,
 ): Promise<CellResult> {
-  const latenciesUs = new Float64Array(budget.maxCalls);
-  let completed = 0;
-  const startMs = performance.now();
-  const deadlineMs = startMs + budget.maxMs;
+  const cell = new CellRun(call, concurrency, budget.maxCalls);
+  await cell.runFor(budget.maxMs);
+  return cell.result();
+}
 
-  const worker = async (first: number): Promise<void> => {
-    for (let index = first; index < budget.maxCalls; index += concurrency) {
-      const beforeMs = performance.now();
-      if (beforeMs >= deadlineMs) {
-        return;
+/**
+ * One cell measured in slices: each {@link runFor} runs the workers for a while, and the
+ * next one resumes each worker where it stopped, so the calls keep the indexes (and the
+ * no-overlap rule) of one uninterrupted {@link measure}. Slices of several contenders can
+ * then be interleaved, so a change in the machine's state mid-cell falls on all of them.
+ */
+export class CellRun {
+  readonly #call: (index: number) => Promise<unknown>;
+  readonly #maxCalls: number;
+  readonly #latenciesUs: Float64Array;
+  /** The next index of each worker. */
+  readonly #nextIndexes: number[];
+  #completed = 0;
+  #elapsedMs = 0;
+
+  constructor(call: (index: number) => Promise<unknown>, concurrency: number, maxCalls: number) {
+    this.#call = call;
+    this.#maxCalls = maxCalls;
+    this.#latenciesUs = new Float64Array(maxCalls);
+    this.#nextIndexes = Array.from({ length: concurrency }, (_, worker) => worker);
+  }
+
+  /** How many calls have completed. */
+  get calls(): number {
+    return this.#completed;
+  }
+
+  /** Runs the workers until `ms` have passed or the calls run out. */
+  async runFor(ms: number): Promise<void> {
+    const startMs = performance.now();
+    const deadlineMs = startMs + ms;
+    const concurrency = this.#nextIndexes.length;
+
+    const worker = async (slot: number): Promise<void> => {
+      for (
+        let index = this.#nextIndexes[slot] ?? this.#maxCalls;
+        index < this.#maxCalls;
+        index += concurrency
+      ) {
+        const beforeMs = performance.now();
+        if (beforeMs >= deadlineMs) {
+          return;
+        }
+        await this.#call(index);
+        this.#latenciesUs[this.#completed++] = (performance.now() - beforeMs) * 1000;
+        this.#nextIndexes[slot] = index + concurrency;
       }
-      await call(index);
-      latenciesUs[completed++] = (performance.now() - beforeMs) * 1000;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, (_, first) => worker(first)));
+    };
+    await Promise.all(this.#nextIndexes.map((_, slot) => worker(slot)));
+    this.#elapsedMs += performance.now() - startMs;
+  }
 
-  const elapsedMs = performance.now() - startMs;
-  return summarise(latenciesUs.subarray(0, completed), elapsedMs);
+  /** The figures of every slice so far, as one cell. */
+  result(): CellResult {
+    return summarise(this.#latenciesUs.slice(0, this.#completed), this.#elapsedMs);
+  }
 }
 
 function summarise(latenciesUs: Float64Array, elapsedMs: number): CellResult {

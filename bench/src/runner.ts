@@ -1,4 +1,4 @@
-import { type CellBudget, type CellResult, measure } from './measure.js';
+import { type CellBudget, type CellResult, CellRun, measure } from './measure.js';
 import {
   OPERATION_LABELS,
   OPERATIONS,
@@ -13,6 +13,14 @@ import type { OpenSuite } from './suite.js';
 
 /** The calls in flight each operation is measured at. */
 export const CONCURRENCIES = [1, 32] as const;
+
+/**
+ * How many slices each cell's time is cut into. The contenders of a cell take turns, one
+ * slice each, so a change in the machine's state during a cell (on these virtual machines a
+ * loopback round trip takes about 25 µs or about 95 µs, for stretches of hundreds of ms)
+ * falls on all of them alike instead of on whichever ran then.
+ */
+export const SLICES_PER_CELL = 5;
 
 /** How long each cell may run, per operation. */
 export type Budgets = Record<OperationName, CellBudget>;
@@ -59,32 +67,30 @@ interface WarmPlan {
 
 /**
  * Warms every contender up (checking that each plan does its job), then runs the rounds.
- * Within a round, each cell runs all contenders back to back, starting with a different one
- * each round, so drift of the machine falls on all of them alike.
+ * Within a round, each cell runs all contenders in turns of {@link SLICES_PER_CELL} slices,
+ * starting with a different one each round, so drift of the machine falls on all of them
+ * alike.
  */
 export async function runSuite(suite: OpenSuite, settings: RunSettings): Promise<CellSeries[]> {
   const warmPlans = await warmUp(suite, settings);
   const series = new Map<string, CellSeries>();
-  const total = warmPlans.size * CONCURRENCIES.length * settings.rounds;
+  const total = OPERATIONS.length * CONCURRENCIES.length * settings.rounds;
   let done = 0;
 
   for (let round = 0; round < settings.rounds; round++) {
     const order = rotate(suite.contenders, round);
     for (const operation of OPERATIONS) {
       for (const concurrency of CONCURRENCIES) {
-        for (const contender of order) {
+        const label =
+          `${suite.adapter} round ${round + 1}/${settings.rounds} · ` +
+          `${OPERATION_LABELS[operation]} ×${concurrency} · cell ${++done}/${total}`;
+        const contenders = order.flatMap((contender) => {
           const warm = warmPlans.get(`${contender.name}/${operation}`);
-          if (warm === undefined) {
-            continue;
-          }
-          settings.progress.update(
-            `${suite.adapter} round ${round + 1}/${settings.rounds} · ` +
-              `${OPERATION_LABELS[operation]} ×${concurrency} · ${contender.name} · ` +
-              `cell ${++done}/${total}`,
-          );
-          const budget = settings.budgets[operation];
-          const result = await runCell(warm, concurrency, budget, settings.collectGarbage);
-          seriesOf(series, operation, concurrency, contender.name).rounds.push(result);
+          return warm === undefined ? [] : [{ name: contender.name, warm }];
+        });
+        const results = await runCell(contenders, concurrency, settings, operation, label);
+        for (const [name, result] of results) {
+          seriesOf(series, operation, concurrency, name).rounds.push(result);
         }
       }
     }
@@ -93,28 +99,46 @@ export async function runSuite(suite: OpenSuite, settings: RunSettings): Promise
 }
 
 /**
- * Prepares for 1.5 times the calls the warm-up rate fits in the time budget (never more
- * than its call budget), so slow contenders do not spend minutes writing data they never use.
+ * Runs one cell: every contender prepares for 1.5 times the calls its warm-up rate fits in
+ * the time budget (never more than its call budget), so slow contenders do not spend
+ * minutes writing data they never use; then they take turns, a slice of the time budget
+ * each, and each cleans up after itself.
  */
 async function runCell(
-  warm: WarmPlan,
+  contenders: readonly { name: string; warm: WarmPlan }[],
   concurrency: number,
-  budget: CellBudget,
-  garbageFirst: boolean,
-): Promise<CellResult> {
-  const expectedCalls = Math.ceil((warm.warmOpsPerSec * budget.maxMs * 1.5) / 1000) + 32;
-  const maxCalls = Math.min(budget.maxCalls, expectedCalls);
-  await warm.plan.prepare(maxCalls);
-  if (garbageFirst) {
+  settings: RunSettings,
+  operation: OperationName,
+  label: string,
+): Promise<Map<string, CellResult>> {
+  const budget = settings.budgets[operation];
+  const cells = new Map<string, { warm: WarmPlan; cell: CellRun }>();
+  for (const { name, warm } of contenders) {
+    const expectedCalls = Math.ceil((warm.warmOpsPerSec * budget.maxMs * 1.5) / 1000) + 32;
+    const maxCalls = Math.min(budget.maxCalls, expectedCalls);
+    await warm.plan.prepare(maxCalls);
+    cells.set(name, {
+      warm,
+      cell: new CellRun((index) => warm.plan.call(index), concurrency, maxCalls),
+    });
+  }
+  if (settings.collectGarbage) {
     collectGarbage();
   }
 
-  const result = await measure((index) => warm.plan.call(index), concurrency, {
-    ...budget,
-    maxCalls,
-  });
-  await warm.plan.finish(result.calls, concurrency);
-  return result;
+  for (let slice = 0; slice < SLICES_PER_CELL; slice++) {
+    for (const [name, { cell }] of cells) {
+      settings.progress.update(`${label} · slice ${slice + 1}/${SLICES_PER_CELL} · ${name}`);
+      await cell.runFor(budget.maxMs / SLICES_PER_CELL);
+    }
+  }
+
+  const results = new Map<string, CellResult>();
+  for (const [name, { warm, cell }] of cells) {
+    await warm.plan.finish(cell.calls, concurrency);
+    results.set(name, cell.result());
+  }
+  return results;
 }
 
 async function warmUp(suite: OpenSuite, settings: RunSettings): Promise<Map<string, WarmPlan>> {

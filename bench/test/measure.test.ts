@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { forEachLimited, measure, median, percentile } from '../src/measure.js';
+import { CellRun, forEachLimited, measure, median, percentile } from '../src/measure.js';
 
 describe('median', () => {
   it('returns the middle value of an odd count and the mean of the middle two of an even one', () => {
@@ -52,6 +52,50 @@ describe('measure', () => {
     );
 
     expect(overlaps).toBe(0);
+  });
+});
+
+describe('CellRun', () => {
+  it('resumes each worker where it stopped, so slices make each index once, none overlapping', async () => {
+    const concurrency = 4;
+    const seen: number[] = [];
+    const inFlight = new Array<number>(concurrency).fill(0);
+    let overlaps = 0;
+    const cell = new CellRun(
+      async (index) => {
+        const residue = index % concurrency;
+        inFlight[residue] = (inFlight[residue] ?? 0) + 1;
+        overlaps += (inFlight[residue] ?? 0) > 1 ? 1 : 0;
+        seen.push(index);
+        await sleep(1);
+        inFlight[residue] = (inFlight[residue] ?? 0) - 1;
+      },
+      concurrency,
+      40,
+    );
+
+    for (let slice = 0; slice < 200 && cell.calls < 40; slice++) {
+      await cell.runFor(5);
+    }
+
+    expect(overlaps).toBe(0);
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, index) => index));
+    expect(cell.result().calls).toBe(40);
+  });
+
+  it('counts only the time spent in its slices', async () => {
+    const cell = new CellRun(() => sleep(2), 1, 1000);
+    let slicesMs = 0;
+
+    for (let slice = 0; slice < 2; slice++) {
+      const startMs = performance.now();
+      await cell.runFor(20);
+      slicesMs += performance.now() - startMs;
+      await sleep(100);
+    }
+
+    expect(cell.result().elapsedMs).toBeLessThanOrEqual(slicesMs);
+    expect(cell.result().elapsedMs).toBeGreaterThan(slicesMs - 1);
   });
 });
 
