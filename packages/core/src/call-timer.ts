@@ -16,7 +16,8 @@
  * import { CallTimer } from '@sessionstore/core';
  *
  * const timer = new CallTimer(2000);
- * const call = timer.start(() => console.log('out of time'));
+ * const controller = new AbortController();
+ * const call = timer.start(() => controller.abort());
  * // ... when the backend answers:
  * call.finish();
  * ```

@@ -51,13 +51,18 @@ const ESCAPES = { '%': '%25', '{': '%7B', '}': '%7D' } as const;
  * @param userKey - a canonical user id.
  */
 export function userKeysOf(prefix: string, userKey: string): UserKeys {
-  const base = `${prefix}{${encodeUserTag(userKey)}}`;
+  const base = userBaseKey(prefix, userKey);
   return { index: `${base}${INDEX_SUFFIX}`, sessions: `${base}${SESSIONS_SUFFIX}` };
 }
 
 /** The sessions key of {@link userKeysOf} alone, for the reads that need no other. */
 export function sessionsKeyOf(prefix: string, userKey: string): string {
-  return `${prefix}{${encodeUserTag(userKey)}}${SESSIONS_SUFFIX}`;
+  return `${userBaseKey(prefix, userKey)}${SESSIONS_SUFFIX}`;
+}
+
+/** What both keys of a user start with: the prefix and the user's hash tag. */
+function userBaseKey(prefix: string, userKey: string): string {
+  return `${prefix}{${encodeUserTag(userKey)}}`;
 }
 
 /**

@@ -492,6 +492,73 @@ describe('a user whose index key was lost', () => {
     expect(await store.getAll(2)).toEqual([{ id: 'laptop', userId: 2 }]);
     await store.close();
   });
+
+  it('an upsert of a shorter session keeps the keys alive for a live one the index no longer lists', async () => {
+    const { store } = openStore();
+    const keys = userKeys(store.prefix, 1);
+    await store.upsert({ id: 'a', userId: 1 }, 3600);
+    await client.del(keys.index);
+    await store.upsert({ id: 'b', userId: 1 }, 60);
+
+    // Session a is live for another hour by the store's clock; its keys must outlive that.
+    expect(await client.pttl(keys.sessions)).toBeGreaterThanOrEqual(3_600_000);
+    await store.close();
+  });
+
+  it('a delete keeps the keys alive for a live session the index no longer lists', async () => {
+    const { store } = openStore();
+    const keys = userKeys(store.prefix, 1);
+    await store.upsert({ id: 'a', userId: 1 }, 3600);
+    await client.del(keys.index);
+    await store.upsert({ id: 'b', userId: 1 }, 3600);
+    await store.upsert({ id: 'c', userId: 1 }, 60);
+    await store.delete('b', 1);
+
+    expect(await client.pttl(keys.sessions)).toBeGreaterThanOrEqual(3_600_000);
+    await store.close();
+  });
+
+  it('a live session stays readable while Redis expires keys on its own (short grace)', async () => {
+    const { store, clock } = openStore(new TestClock(), 100);
+    const keys = userKeys(store.prefix, 1);
+    await store.upsert({ id: 'a', userId: 1 }, 30);
+    await client.del(keys.index);
+    await store.upsert({ id: 'b', userId: 1 }, 1);
+
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    clock.advance(1500);
+
+    // a has 28.5 s left by the store's clock.
+    expect(await store.get('a', 1)).not.toBeNull();
+    await store.close();
+  });
+
+  it('an index recreated by a refresh gets a key expiry, so it cannot outlive the hash', async () => {
+    const { store } = openStore();
+    const keys = userKeys(store.prefix, 1);
+    await store.upsert({ id: 'a', userId: 1 }, 3600);
+    await client.del(keys.index);
+    await store.upsert({ id: 'a', userId: 1 }, 3600);
+
+    expect(await client.pttl(keys.sessions)).toBeGreaterThan(0);
+    expect(await client.pttl(keys.index)).toBeGreaterThan(0);
+    await store.close();
+  });
+});
+
+describe('a user whose sessions hash was lost', () => {
+  it('deleting the last session leaves no index key behind for sessions the hash no longer has', async () => {
+    const { store } = openStore();
+    const keys = userKeys(store.prefix, 1);
+    await store.upsert({ id: 'long', userId: 1 }, 86_400);
+    await client.del(keys.sessions); // as an eviction would: the user is logged out
+    await store.upsert({ id: 'new', userId: 1 }, 60);
+    await store.delete('new', 1);
+
+    expect(await client.hlen(keys.sessions)).toBe(0);
+    expect(await client.pttl(keys.index)).toBe(-2);
+    await store.close();
+  });
 });
 
 describe('delete() with a clock that cannot be read', () => {
