@@ -17,6 +17,29 @@ afterAll(async () => {
   await pool.end();
 });
 
+/** Runs `script` in a child Node process from this package; its exit code and output. */
+async function runChild(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  const killer = setTimeout(() => child.kill(), 15_000);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearTimeout(killer);
+  return { code, output };
+}
+
 function urlWithApplicationName(applicationName: string): string {
   const url = new URL(postgresUrl);
   url.searchParams.set('application_name', applicationName);
@@ -91,30 +114,45 @@ describe('ownership', () => {
       console.log(JSON.stringify(await store.get('s', 1)));
     `;
     const startedMs = Date.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: { ...process.env, SESSIONSTORE_POSTGRES_URL: postgresUrl, TEST_SCHEMA: schema },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code: exitCode, output } = await runChild(script, {
+      SESSIONSTORE_POSTGRES_URL: postgresUrl,
+      TEST_SCHEMA: schema,
     });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    const killer = setTimeout(() => child.kill(), 15_000);
-
-    const [exitCode] = await new Promise<[number | null]>((resolve) =>
-      child.on('exit', (code) => resolve([code])),
-    );
-    clearTimeout(killer);
     const elapsedMs = Date.now() - startedMs;
 
     expect(output.trim()).toBe('{"id":"s","userId":1}');
     expect(exitCode).toBe(0);
     // pg closes idle connections after 10 s by default; exiting well before that shows
     // that neither they nor the prune timer held the process.
+    expect(elapsedMs).toBeLessThan(5_000);
+  });
+
+  // A pending call's bound holds the process open until the call is answered, even when the
+  // pool's own wait for a connection holds no ref()ed handle (pg-pool's does not).
+  it('a call waiting for a connection is answered with UNAVAILABLE before the process exits', async () => {
+    // A pool whose connect() waits on an unref()ed timer (a queue wait, as pg-pool's is) and
+    // never gets a connection within the call's bound. No socket is opened: nothing leaves
+    // this process.
+    const script = `
+      import { PostgresSessionStore } from '@sessionstore/postgres';
+      const pool = {
+        query: () => new Promise(() => {}),
+        connect: () => new Promise((resolve) => { setTimeout(resolve, 60_000).unref(); }),
+      };
+      const store = new PostgresSessionStore({
+        pool, createSchema: false, pruneIntervalMs: 0, queryTimeoutMs: 200,
+      });
+      store.get('sid', 1).then(
+        () => console.log('RESOLVED'),
+        (error) => console.log('REJECTED ' + error.code),
+      );
+    `;
+    const startedMs = Date.now();
+    const { code, output } = await runChild(script);
+    const elapsedMs = Date.now() - startedMs;
+
+    expect(output.trim()).toBe('REJECTED UNAVAILABLE');
+    expect(code).toBe(0);
     expect(elapsedMs).toBeLessThan(5_000);
   });
 });

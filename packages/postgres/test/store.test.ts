@@ -6,7 +6,6 @@ import {
   type PostgresStoreBaseOptions,
   PRUNE_BATCH_SIZE,
 } from '../src/index.js';
-import { buildStatements, resolveTable } from '../src/schema.js';
 import { dropSchemas, manualClock, openTestPool, type TestSession, uniqueName } from './support.js';
 
 let pool: pg.Pool;
@@ -214,38 +213,6 @@ describe('PostgresSessionStore against a real server', () => {
     await store.close();
   });
 
-  it("getAll() reads only the user's rows, whatever the planner knows of the table", async () => {
-    const { store, table, name } = openStore();
-    await store.get('create-the-table', 1);
-    // Many live sessions of other users, and no statistics: the plan a pooled connection
-    // settles on (generic, after five runs) must still find the user by the primary key and
-    // never read the live sessions of the whole table through the expiry index.
-    await pool.query(
-      `INSERT INTO ${table} (user_key, session_id, expires_at_ms, record) ` +
-        "SELECT 'other' || (n % 5000), 's' || n, 9000000000000, '{}' " +
-        'FROM generate_series(1, 50000) AS n',
-    );
-    const context = { store: 'test', method: 'test' };
-    const { text } = buildStatements(resolveTable({ schema, table: name }, context)).getAll;
-
-    const client = await pool.connect();
-    try {
-      await client.query('SET plan_cache_mode = force_generic_plan');
-      await client.query(`PREPARE get_all_plan (text, bigint) AS ${text}`);
-      const { rows } = await client.query(
-        "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE get_all_plan ('other1', 0)",
-      );
-      const plan = JSON.stringify(rows[0]);
-      expect(plan).not.toContain('_expires_idx');
-      expect(plan).toContain('_pkey');
-    } finally {
-      await client.query('DEALLOCATE ALL');
-      await client.query('RESET plan_cache_mode');
-      client.release();
-    }
-    await store.close();
-  });
-
   it('every statement is a named prepared statement with its values as parameters', async () => {
     const { store } = openStore();
     await store.get('warm-up', 1);
@@ -290,6 +257,72 @@ describe('PostgresSessionStore against a real server', () => {
     expect(await second.get('same', 1)).toMatchObject({ from: 'b' });
     await Promise.all([first.close(), second.close()]);
     await single.end();
+  });
+});
+
+describe('delete() and a broken clock option', () => {
+  // Revoking a session must not depend on the clock: a clock option that throws or returns
+  // NaN still lets delete() remove the session, as deleteAll() always could.
+
+  /** A store whose clock the test can break after the session was written. */
+  function openBreakableStore() {
+    const clock = manualClock();
+    let broken: (() => number) | undefined;
+    const opened = openStore({ clock: () => (broken ?? clock.now)() });
+    return {
+      ...opened,
+      breakClock: (reading: () => number) => {
+        broken = reading;
+      },
+    };
+  }
+
+  async function rowCount(table: string): Promise<number> {
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table}`);
+    return rows[0].n;
+  }
+
+  it('delete() still removes the session when the clock throws', async () => {
+    const { store, table, breakClock } = openBreakableStore();
+    await store.upsert({ id: 'sid', userId: 7 }, 60);
+    breakClock(() => {
+      throw new Error('clock source unavailable');
+    });
+
+    await expect(store.delete('sid', 7)).resolves.toBeUndefined();
+    expect(await rowCount(table)).toBe(0);
+    await store.close();
+  });
+
+  it('delete() still removes the session when the clock returns NaN', async () => {
+    const { store, table, breakClock } = openBreakableStore();
+    await store.upsert({ id: 'sid', userId: 7 }, 60);
+    breakClock(() => Number.NaN);
+
+    await expect(store.delete('sid', 7)).resolves.toBeUndefined();
+    expect(await rowCount(table)).toBe(0);
+    await store.close();
+  });
+
+  it('delete() and deleteAll() agree on a broken clock (deleteAll never reads it)', async () => {
+    const { store, table, breakClock } = openBreakableStore();
+    await store.upsert({ id: 'a', userId: 7 }, 60);
+    await store.upsert({ id: 'b', userId: 7 }, 60);
+    breakClock(() => Number.NaN);
+
+    const deleteAll = await store.deleteAll(7).then(
+      () => 'ok',
+      (error: { code?: string }) => error.code,
+    );
+    await store.upsert({ id: 'c', userId: 7 }, 60).catch(() => undefined);
+    const deleteOne = await store.delete('a', 7).then(
+      () => 'ok',
+      (error: { code?: string }) => error.code,
+    );
+
+    expect({ deleteAll, deleteOne }).toEqual({ deleteAll: 'ok', deleteOne: 'ok' });
+    expect(await rowCount(table)).toBe(0);
+    await store.close();
   });
 });
 

@@ -515,3 +515,45 @@ function track(pool: pg.Pool): pg.Pool {
   cleanups.push(() => pool.end());
   return pool;
 }
+
+describe("the phase of a call timed out on the store's own pool", () => {
+  const PHASE_BOUND_MS = 60;
+  const PHASE_ATTEMPTS = 25;
+
+  // pg's own timers run a second behind the store's bound, and the shared call timer ends a
+  // call due within a timer's resolution, so pg's connection timeout never settles it first.
+  it('every call cut off while its connection opens reports QueryTimeoutError, phase "connection"', async () => {
+    const { port } = await blackHole();
+    const store = new PostgresSessionStore({
+      connectionString: urlTo(port),
+      createSchema: false,
+      pruneIntervalMs: 0,
+      queryTimeoutMs: PHASE_BOUND_MS,
+    });
+    cleanups.push(() => store.close());
+
+    const causes: string[] = [];
+    const describeCause = (error: unknown): string => {
+      expect(SessionStoreError.is(error, 'UNAVAILABLE')).toBe(true);
+      const cause = (error as Error).cause;
+      return cause instanceof QueryTimeoutError
+        ? `phase:${cause.phase}`
+        : `pg:${(cause as Error).message}`;
+    };
+    const settle = (call: Promise<unknown>) =>
+      call.then(
+        () => new Error('resolved'),
+        (caught: unknown) => caught,
+      );
+    for (let attempt = 0; attempt < PHASE_ATTEMPTS; attempt++) {
+      // A second call starts while the first is pending, so its bound is reached through the
+      // shared timer re-armed by the first call's expiry, as on any busy store.
+      const first = settle(store.get('first', 1));
+      await new Promise((resolve) => setTimeout(resolve, 20 + attempt / PHASE_ATTEMPTS));
+      const second = settle(store.get('second', 1));
+      causes.push(describeCause(await first), describeCause(await second));
+    }
+
+    expect(causes).toEqual(Array(2 * PHASE_ATTEMPTS).fill('phase:connection'));
+  });
+});
